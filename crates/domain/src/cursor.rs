@@ -36,7 +36,9 @@ pub struct CursorSigner {
 
 impl CursorSigner {
     pub fn new(secret: &[u8]) -> Self {
-        Self { key: secret.to_vec() }
+        Self {
+            key: secret.to_vec(),
+        }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
@@ -44,12 +46,20 @@ impl CursorSigner {
     }
 
     pub fn encode(&self, scope: &str, key: &CursorKey) -> String {
-        let payload = Payload { v: 1, s: scope.to_owned(), k: key.clone() };
+        let payload = Payload {
+            v: 1,
+            s: scope.to_owned(),
+            k: key.clone(),
+        };
         let payload = serde_json::to_vec(&payload).expect("cursor payload serializes");
         let mut mac = self.mac();
         mac.update(&payload);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&payload), URL_SAFE_NO_PAD.encode(&tag[..MAC_BYTES]))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&payload),
+            URL_SAFE_NO_PAD.encode(&tag[..MAC_BYTES])
+        )
     }
 
     /// The key inside `token`, if the token is intact, ours, and for the query `scope`.
@@ -58,16 +68,22 @@ impl CursorSigner {
             return Err(ServiceError::InvalidCursor);
         }
         let (payload, tag) = token.split_once('.').ok_or(ServiceError::InvalidCursor)?;
-        let payload = URL_SAFE_NO_PAD.decode(payload).map_err(|_| ServiceError::InvalidCursor)?;
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| ServiceError::InvalidCursor)?;
+        let payload = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| ServiceError::InvalidCursor)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| ServiceError::InvalidCursor)?;
         let mut mac = self.mac();
         mac.update(&payload);
         // Constant-time comparison of the truncated tag.
-        mac.verify_truncated_left(&tag).map_err(|_| ServiceError::InvalidCursor)?;
+        mac.verify_truncated_left(&tag)
+            .map_err(|_| ServiceError::InvalidCursor)?;
         if tag.len() != MAC_BYTES {
             return Err(ServiceError::InvalidCursor);
         }
-        let payload: Payload = serde_json::from_slice(&payload).map_err(|_| ServiceError::InvalidCursor)?;
+        let payload: Payload =
+            serde_json::from_slice(&payload).map_err(|_| ServiceError::InvalidCursor)?;
         if payload.v != 1 || payload.s != scope {
             return Err(ServiceError::InvalidCursor);
         }
@@ -84,7 +100,10 @@ mod tests {
         CursorKey::from([
             ("id".to_string(), id.to_string()),
             ("status".to_string(), "active".to_string()),
-            ("created_at".to_string(), "2024-03-25T05:00:00.000Z".to_string()),
+            (
+                "created_at".to_string(),
+                "2024-03-25T05:00:00.000Z".to_string(),
+            ),
         ])
     }
 
@@ -92,7 +111,11 @@ mod tests {
     fn round_trips_within_its_scope() {
         let signer = CursorSigner::new(b"secret");
         let token = signer.encode("status=active", &key("a"));
-        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)));
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        );
         assert_eq!(signer.decode(&token, "status=active").unwrap(), key("a"));
     }
 
@@ -101,7 +124,11 @@ mod tests {
         let signer = CursorSigner::new(b"secret");
         let token = signer.encode("status=active", &key("a"));
         assert!(signer.decode(&token, "status=archived").is_err());
-        assert!(CursorSigner::new(b"other").decode(&token, "status=active").is_err());
+        assert!(
+            CursorSigner::new(b"other")
+                .decode(&token, "status=active")
+                .is_err()
+        );
     }
 
     #[test]
@@ -109,7 +136,11 @@ mod tests {
         let signer = CursorSigner::new(b"secret");
         let token = signer.encode("status=active", &key("a"));
         let (_, tag) = token.split_once('.').unwrap();
-        let forged = serde_json::to_vec(&Payload { v: 1, s: "status=active".into(), k: key("b") });
+        let forged = serde_json::to_vec(&Payload {
+            v: 1,
+            s: "status=active".into(),
+            k: key("b"),
+        });
         let forged = format!("{}.{}", URL_SAFE_NO_PAD.encode(forged.unwrap()), tag);
         assert!(signer.decode(&forged, "status=active").is_err());
     }
@@ -118,10 +149,16 @@ mod tests {
     fn refuses_garbage() {
         let signer = CursorSigner::new(b"secret");
         for bad in ["", ".", "abc", "abc.def", "!!!.???", &"a".repeat(5000)] {
-            assert!(matches!(signer.decode(bad, "s"), Err(ServiceError::InvalidCursor)), "{bad}");
+            assert!(
+                matches!(signer.decode(bad, "s"), Err(ServiceError::InvalidCursor)),
+                "{bad}"
+            );
         }
         let token = signer.encode("s", &key("a"));
-        assert!(signer.decode(&token[..token.len() - 2], "s").is_err(), "short tag");
+        assert!(
+            signer.decode(&token[..token.len() - 2], "s").is_err(),
+            "short tag"
+        );
     }
 
     proptest! {

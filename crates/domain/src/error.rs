@@ -9,7 +9,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self { field: field.into(), reason: reason.into() }
+        Self {
+            field: field.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -27,7 +30,10 @@ pub enum ServiceError {
     #[error("Invalid or expired pagination cursor")]
     InvalidCursor,
     #[error("Invalid header {header}: {reason}")]
-    InvalidHeader { header: &'static str, reason: String },
+    InvalidHeader {
+        header: &'static str,
+        reason: String,
+    },
     #[error("Invalid item id")]
     InvalidId,
     #[error("Request body too large (limit {limit} bytes)")]

@@ -125,7 +125,9 @@ impl Email {
         };
         let local_ok = !local.is_empty()
             && local.len() <= 64
-            && local.bytes().all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
+            && local
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._%+-".contains(&b))
             && !local.starts_with('.')
             && !local.ends_with('.')
             && !local.contains("..");
@@ -135,7 +137,9 @@ impl Email {
             && labels.iter().all(|label| {
                 !label.is_empty()
                     && label.len() <= 63
-                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
                     && !label.starts_with('-')
                     && !label.ends_with('-')
             })
@@ -237,7 +241,9 @@ impl Attributes {
 impl TryFrom<Map<String, Value>> for Attributes {
     type Error = String;
     fn try_from(map: Map<String, Value>) -> Result<Self, String> {
-        let size = serde_json::to_vec(&map).map(|bytes| bytes.len()).unwrap_or(usize::MAX);
+        let size = serde_json::to_vec(&map)
+            .map(|bytes| bytes.len())
+            .unwrap_or(usize::MAX);
         if size > Self::MAX_BYTES {
             return Err(format!("must be at most {} bytes as JSON", Self::MAX_BYTES));
         }
@@ -259,14 +265,17 @@ impl From<Attributes> for Map<String, Value> {
 
 fn check_storable(value: &Value, depth: usize) -> Result<(), String> {
     // DynamoDB numbers: magnitude between 1e-130 and 1e126 (or zero).
-    const MAX_NUMBER: f64 = 9.999_999_999_999_999e125;
-    const MIN_NUMBER: f64 = 1e-130;
+    const TOO_BIG: f64 = 1e126;
+    const SMALLEST: f64 = 1e-130;
     if depth > Attributes::MAX_DEPTH {
-        return Err(format!("must not nest deeper than {} levels", Attributes::MAX_DEPTH));
+        return Err(format!(
+            "must not nest deeper than {} levels",
+            Attributes::MAX_DEPTH
+        ));
     }
     match value {
         Value::Number(number) => match number.as_f64() {
-            Some(n) if n == 0.0 || (MIN_NUMBER..=MAX_NUMBER).contains(&n.abs()) => Ok(()),
+            Some(n) if n == 0.0 || (SMALLEST..TOO_BIG).contains(&n.abs()) => Ok(()),
             _ => Err("numbers must be zero or between 1e-130 and 1e126 in magnitude".into()),
         },
         Value::Array(values) => values.iter().try_for_each(|v| check_storable(v, depth + 1)),
@@ -292,13 +301,20 @@ mod tests {
         assert!(Name::parse("   ").is_err());
         assert!(Name::parse(&"x".repeat(200)).is_ok());
         assert!(Name::parse(&"x".repeat(201)).is_err());
-        assert!(Name::parse(&"가".repeat(200)).is_ok(), "limit counts characters, not bytes");
+        assert!(
+            Name::parse(&"가".repeat(200)).is_ok(),
+            "limit counts characters, not bytes"
+        );
         assert!(Name::parse("a\u{0}b").is_err());
     }
 
     #[test]
     fn email_meets_the_seed_floor_and_more() {
-        for ok in ["user@example.com", "first.last+tag@sub.example.co.kr", "a_b%c-d@x-y.io"] {
+        for ok in [
+            "user@example.com",
+            "first.last+tag@sub.example.co.kr",
+            "a_b%c-d@x-y.io",
+        ] {
             assert!(Email::parse(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -319,7 +335,10 @@ mod tests {
         ] {
             assert!(Email::parse(bad).is_err(), "{bad:?} should be refused");
         }
-        assert_eq!(Email::parse("Bob@Example.COM").unwrap().as_str(), "Bob@example.com");
+        assert_eq!(
+            Email::parse("Bob@Example.COM").unwrap().as_str(),
+            "Bob@example.com"
+        );
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(Email::parse(&long_local).is_err());
     }

@@ -6,8 +6,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Attributes, Description, Email, FieldError, Item, ItemId, Name, ServiceError, Status,
-    Timestamp,
+    Attributes, Description, Email, FieldError, Item, ItemId, Name, ServiceError, Status, Timestamp,
 };
 
 /// Fields the server owns: sending them is an error, not silently ignored.
@@ -91,7 +90,9 @@ impl ItemPatch {
         fields.finish()?;
         if patch == Self::default() {
             let reason = format!("must contain at least one of: {}", WRITABLE.join(", "));
-            return Err(ServiceError::Validation(vec![FieldError::new("body", reason)]));
+            return Err(ServiceError::Validation(vec![FieldError::new(
+                "body", reason,
+            )]));
         }
         Ok(patch)
     }
@@ -106,7 +107,10 @@ struct Fields {
 impl Fields {
     fn parse(body: &[u8]) -> Result<Self, ServiceError> {
         match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(map)) => Ok(Self { map, errors: Vec::new() }),
+            Ok(Value::Object(map)) => Ok(Self {
+                map,
+                errors: Vec::new(),
+            }),
             Ok(_) => Err(ServiceError::Validation(vec![FieldError::new(
                 "body",
                 "must be a JSON object",
@@ -129,7 +133,9 @@ impl Fields {
             Value::String(text) => parse(&text),
             _ => Err("must be a string".into()),
         };
-        result.map_err(|reason| self.errors.push(FieldError::new(field, reason))).ok()
+        result
+            .map_err(|reason| self.errors.push(FieldError::new(field, reason)))
+            .ok()
     }
 
     fn attributes(&mut self) -> Option<Attributes> {
@@ -151,7 +157,11 @@ impl Fields {
             };
             self.errors.push(FieldError::new(field, reason));
         }
-        if self.errors.is_empty() { Ok(()) } else { Err(ServiceError::Validation(self.errors)) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Validation(self.errors))
+        }
     }
 }
 
@@ -186,7 +196,10 @@ mod tests {
             br#"{"email":42,"status":"gone","id":"x","version":3,"colour":"red"}"#,
         ));
         let fields: Vec<&str> = reasons.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(fields, ["name", "email", "status", "colour", "id", "version"]);
+        assert_eq!(
+            fields,
+            ["name", "email", "status", "colour", "id", "version"]
+        );
         assert!(reasons.contains(&("colour".into(), "unknown field".into())));
         assert!(reasons.contains(&("id".into(), "is read-only".into())));
         assert!(reasons.contains(&("email".into(), "must be a string".into())));
@@ -194,19 +207,36 @@ mod tests {
 
     #[test]
     fn bodies_that_are_not_objects() {
-        assert!(matches!(NewItem::parse(b"{not json"), Err(ServiceError::InvalidJson)));
-        assert!(matches!(NewItem::parse(b""), Err(ServiceError::InvalidJson)));
-        assert!(matches!(NewItem::parse(&[0xff, 0xfe]), Err(ServiceError::InvalidJson)));
+        assert!(matches!(
+            NewItem::parse(b"{not json"),
+            Err(ServiceError::InvalidJson)
+        ));
+        assert!(matches!(
+            NewItem::parse(b""),
+            Err(ServiceError::InvalidJson)
+        ));
+        assert!(matches!(
+            NewItem::parse(&[0xff, 0xfe]),
+            Err(ServiceError::InvalidJson)
+        ));
         assert_eq!(field_reasons(NewItem::parse(b"[1,2]"))[0].0, "body");
         let deep = "[".repeat(10_000);
-        assert!(matches!(NewItem::parse(deep.as_bytes()), Err(ServiceError::InvalidJson)));
+        assert!(matches!(
+            NewItem::parse(deep.as_bytes()),
+            Err(ServiceError::InvalidJson)
+        ));
     }
 
     #[test]
     fn patch_needs_a_writable_field() {
         assert_eq!(field_reasons(ItemPatch::parse(b"{}"))[0].0, "body");
-        let reasons = field_reasons(ItemPatch::parse(br#"{"created_at":"2024-01-01T00:00:00Z"}"#));
-        assert_eq!(reasons, [("created_at".to_string(), "is read-only".to_string())]);
+        let reasons = field_reasons(ItemPatch::parse(
+            br#"{"created_at":"2024-01-01T00:00:00Z"}"#,
+        ));
+        assert_eq!(
+            reasons,
+            [("created_at".to_string(), "is read-only".to_string())]
+        );
         let patch = ItemPatch::parse(br#"{"status":"archived","attributes":{"k":1}}"#).unwrap();
         assert_eq!(patch.status, Some(Status::Archived));
         assert!(patch.name.is_none());

@@ -1,0 +1,75 @@
+//! DynamoDB + DynamoDB Streams on a loopback port, served by dynoxide inside this process.
+
+use std::io;
+
+use aws_sdk_dynamodb::{
+    Client,
+    config::{BehaviorVersion, Credentials, Region},
+};
+use tokio::{net::TcpListener, sync::oneshot};
+
+use crate::TableDefinition;
+
+/// A running in-process DynamoDB. Stops when dropped (or when its Tokio runtime ends).
+pub struct LocalDynamo {
+    endpoint: String,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl LocalDynamo {
+    /// A fresh in-memory engine on a free loopback port. Must be called inside a Tokio runtime.
+    pub async fn start_in_memory() -> io::Result<Self> {
+        let database = dynoxide::Database::memory().map_err(io::Error::other)?;
+        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        let endpoint = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = oneshot::channel::<()>();
+        tokio::spawn(dynoxide::server::serve_with_shutdown(
+            listener,
+            database,
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        Ok(Self {
+            endpoint,
+            stop: Some(stop),
+        })
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// An SDK client for this endpoint with fake credentials (nothing here reaches AWS).
+    pub fn client(&self) -> Client {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("local", "local", None, None, "devstack"))
+            .endpoint_url(&self.endpoint)
+            .build();
+        Client::from_conf(config)
+    }
+
+    /// Creates `table_name` with `definition` and returns once it is usable.
+    pub async fn create_table(
+        &self,
+        table_name: &str,
+        definition: &TableDefinition,
+    ) -> Result<(), aws_sdk_dynamodb::Error> {
+        let client = self.client();
+        definition
+            .apply(client.create_table().table_name(table_name))
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+impl Drop for LocalDynamo {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

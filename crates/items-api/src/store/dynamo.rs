@@ -1,0 +1,355 @@
+//! [`ItemStore`] on DynamoDB. Attribute names in every expression are placeholders
+//! (`#name`, `#status`: both are reserved words) bound to a fixed list, so no client
+//! input ever becomes part of an expression.
+
+use std::{collections::HashMap, time::Duration};
+
+use aws_sdk_dynamodb::{
+    Client,
+    config::{retry::RetryConfig, timeout::TimeoutConfig},
+    error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
+    operation::{
+        delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
+    },
+    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+};
+use domain::{CursorKey, Item, ItemId, ItemPatch, ServiceError, Timestamp};
+use serde::Serialize;
+
+use super::{CreateOutcome, ItemStore, ListFilter, Page, Precondition};
+use crate::Config;
+
+const CREATED_AT_INDEX: &str = "CreatedAtIndex";
+const EMAIL_INDEX: &str = "EmailIndex";
+/// Stored beside an idempotently created item; not part of [`Item`].
+const FINGERPRINT_ATTRIBUTE: &str = "request_fingerprint";
+
+type AttributeMap = HashMap<String, AttributeValue>;
+
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// A client from the standard AWS environment (region, credentials and
+    /// `AWS_ENDPOINT_URL[_DYNAMODB]`), with explicit retry and timeout budgets that fit
+    /// inside the API's 10 s Lambda timeout (API Gateway itself gives up at 29 s).
+    pub async fn from_env(config: &Config) -> Self {
+        let shared = aws_config::from_env()
+            .retry_config(RetryConfig::standard().with_max_attempts(3))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(1))
+                    .operation_attempt_timeout(Duration::from_secs(2))
+                    .operation_timeout(Duration::from_secs(6))
+                    .build(),
+            )
+            .load()
+            .await;
+        Self::new(Client::new(&shared), &config.table_name)
+    }
+}
+
+fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ServiceError> {
+    serde_dynamo::to_item(value).map_err(|e| ServiceError::Internal(format!("encoding item: {e}")))
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ServiceError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| ServiceError::Internal(format!("encoding attribute: {e}")))
+}
+
+fn to_item(attributes: AttributeMap) -> Result<Item, ServiceError> {
+    serde_dynamo::from_item(attributes)
+        .map_err(|e| ServiceError::Internal(format!("stored item does not decode: {e}")))
+}
+
+fn string(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+fn key(id: ItemId) -> AttributeMap {
+    HashMap::from([("id".to_string(), string(id.to_string()))])
+}
+
+fn version_of(old: &AttributeMap) -> Option<u64> {
+    old.get("version")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse().ok())
+}
+
+/// Maps an SDK failure that is not a condition failure: throttling is the client's to
+/// retry (503), everything else is a dependency failure (502) with the detail kept for logs.
+fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ServiceError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    const THROTTLING: [&str; 4] = [
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "TransactionInProgressException",
+    ];
+    if error.code().is_some_and(|code| THROTTLING.contains(&code)) {
+        return ServiceError::Throttled;
+    }
+    ServiceError::Dependency(format!(
+        "DynamoDB {operation}: {}",
+        DisplayErrorContext(&error)
+    ))
+}
+
+/// The condition failure's old item says why: missing (404) or another version (412).
+fn condition_failed(old: Option<&AttributeMap>) -> ServiceError {
+    match old {
+        None => ServiceError::NotFound,
+        Some(old) => ServiceError::PreconditionFailed {
+            current_version: version_of(old),
+        },
+    }
+}
+
+/// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"`.
+fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
+    match precondition {
+        Precondition::None | Precondition::Exists => ("attribute_exists(#id)".into(), None),
+        Precondition::Version(version) => (
+            "attribute_exists(#id) AND #version = :expected".into(),
+            Some(AttributeValue::N(version.to_string())),
+        ),
+    }
+}
+
+/// The index a filter queries, and the key attributes of that index's LastEvaluatedKey.
+fn index_of(filter: &ListFilter) -> (&'static str, &'static [&'static str]) {
+    match filter {
+        ListFilter::Status(_) => (CREATED_AT_INDEX, &["id", "status", "created_at"]),
+        ListFilter::Email { .. } => (EMAIL_INDEX, &["id", "email"]),
+    }
+}
+
+impl ItemStore for DynamoStore {
+    async fn get(&self, id: ItemId) -> Result<Option<Item>, ServiceError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| dependency("GetItem", e))?;
+        output.item.map(to_item).transpose()
+    }
+
+    async fn create(
+        &self,
+        item: &Item,
+        fingerprint: Option<&str>,
+    ) -> Result<CreateOutcome, ServiceError> {
+        let mut attributes = to_attributes(item)?;
+        if let Some(fingerprint) = fingerprint {
+            attributes.insert(FINGERPRINT_ATTRIBUTE.into(), string(fingerprint));
+        }
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attributes))
+            .condition_expression("attribute_not_exists(#id)")
+            .expression_attribute_names("#id", "id")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(CreateOutcome::Created(item.clone())),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(failed)) => {
+                    let mut old = failed.item.clone().unwrap_or_default();
+                    let fingerprint = old
+                        .remove(FINGERPRINT_ATTRIBUTE)
+                        .and_then(|v| v.as_s().ok().cloned());
+                    Ok(CreateOutcome::Existing {
+                        item: to_item(old)?,
+                        fingerprint,
+                    })
+                }
+                _ => Err(dependency("PutItem", error)),
+            },
+        }
+    }
+
+    async fn update(
+        &self,
+        id: ItemId,
+        patch: &ItemPatch,
+        precondition: Precondition,
+        now: Timestamp,
+    ) -> Result<Item, ServiceError> {
+        let mut sets = vec!["#updated_at = :updated_at", "#version = #version + :one"];
+        let mut names = HashMap::from([
+            ("#id".to_string(), "id".to_string()),
+            ("#updated_at".to_string(), "updated_at".to_string()),
+            ("#version".to_string(), "version".to_string()),
+        ]);
+        let mut values = HashMap::from([
+            (":updated_at".to_string(), string(now.to_string())),
+            (":one".to_string(), AttributeValue::N("1".into())),
+        ]);
+        let mut set = |field: &'static str, assignment: &'static str, value: AttributeValue| {
+            sets.push(assignment);
+            names.insert(format!("#{field}"), field.to_string());
+            values.insert(format!(":{field}"), value);
+        };
+        if let Some(name) = &patch.name {
+            set("name", "#name = :name", string(name.as_str()));
+        }
+        if let Some(email) = &patch.email {
+            set("email", "#email = :email", string(email.as_str()));
+        }
+        if let Some(description) = &patch.description {
+            set(
+                "description",
+                "#description = :description",
+                string(description.as_str()),
+            );
+        }
+        if let Some(status) = patch.status {
+            set("status", "#status = :status", string(status.as_str()));
+        }
+        if let Some(attributes) = &patch.attributes {
+            set(
+                "attributes",
+                "#attributes = :attributes",
+                to_value(attributes)?,
+            );
+        }
+        let (condition, expected) = condition(precondition);
+        if let Some(expected) = expected {
+            values.insert(":expected".into(), expected);
+        }
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => to_item(output.attributes.unwrap_or_default()),
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    Err(condition_failed(failed.item.as_ref()))
+                }
+                _ => Err(dependency("UpdateItem", error)),
+            },
+        }
+    }
+
+    async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ServiceError> {
+        let (condition, expected) = condition(precondition);
+        let mut request = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id)))
+            .condition_expression(condition)
+            .expression_attribute_names("#id", "id")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if let Some(expected) = expected {
+            request = request
+                .expression_attribute_names("#version", "version")
+                .expression_attribute_values(":expected", expected);
+        }
+        match request.send().await {
+            Ok(_) => Ok(()),
+            Err(error) => match error.as_service_error() {
+                Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {
+                    Err(condition_failed(failed.item.as_ref()))
+                }
+                _ => Err(dependency("DeleteItem", error)),
+            },
+        }
+    }
+
+    async fn list(
+        &self,
+        filter: &ListFilter,
+        limit: u16,
+        start: Option<CursorKey>,
+    ) -> Result<Page, ServiceError> {
+        let (index, key_attributes) = index_of(filter);
+        let start = match start {
+            None => None,
+            // A signed cursor is ours, but one from an older layout must still not reach DynamoDB.
+            Some(key) if key.keys().map(String::as_str).eq(sorted(key_attributes)) => Some(
+                key.into_iter()
+                    .map(|(name, value)| (name, string(value)))
+                    .collect(),
+            ),
+            Some(_) => return Err(ServiceError::InvalidCursor),
+        };
+        let request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(index)
+            .limit(i32::from(limit))
+            .scan_index_forward(false)
+            .set_exclusive_start_key(start);
+        let request = match filter {
+            ListFilter::Status(status) => request
+                .key_condition_expression("#status = :status")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":status", string(status.as_str())),
+            ListFilter::Email { email, status } => {
+                let request = request
+                    .key_condition_expression("#email = :email")
+                    .expression_attribute_names("#email", "email")
+                    .expression_attribute_values(":email", string(email.as_str()));
+                match status {
+                    None => request,
+                    Some(status) => request
+                        .filter_expression("#status = :status")
+                        .expression_attribute_names("#status", "status")
+                        .expression_attribute_values(":status", string(status.as_str())),
+                }
+            }
+        };
+        let output = request.send().await.map_err(|e| dependency("Query", e))?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(to_item)
+            .collect::<Result<_, _>>()?;
+        let next = output.last_evaluated_key.map(|key| {
+            key.into_iter()
+                .filter_map(|(name, value)| value.as_s().ok().cloned().map(|value| (name, value)))
+                .collect()
+        });
+        Ok(Page { items, next })
+    }
+}
+
+fn sorted(names: &[&'static str]) -> Vec<&'static str> {
+    let mut names = names.to_vec();
+    names.sort_unstable();
+    names
+}

@@ -1,0 +1,100 @@
+//! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
+//! DynamoDB implementation. Every write is one conditional request: no read-then-write.
+
+mod dynamo;
+
+use std::future::Future;
+
+use domain::{CursorKey, Email, Item, ItemId, ItemPatch, ServiceError, Status, Timestamp};
+
+pub use dynamo::DynamoStore;
+
+/// What a conditional write requires of the stored item (from `If-Match`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precondition {
+    /// No `If-Match`: the item must exist.
+    None,
+    /// `If-Match: *`: the item must exist.
+    Exists,
+    /// `If-Match: "<n>"`: the item must be at version n.
+    Version(u64),
+}
+
+/// Which items `GET /items` lists.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListFilter {
+    /// Newest first within one status (`CreatedAtIndex`).
+    Status(Status),
+    /// Items with this e-mail (`EmailIndex`), optionally of one status.
+    Email {
+        email: Email,
+        status: Option<Status>,
+    },
+}
+
+impl ListFilter {
+    /// Names the query a cursor belongs to, so a cursor is refused on any other query.
+    pub fn scope(&self) -> String {
+        match self {
+            Self::Status(status) => format!("status={status}"),
+            Self::Email { email, status } => {
+                let status = status.map_or("*", Status::as_str);
+                format!("email={}&status={status}", email.as_str())
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub items: Vec<Item>,
+    /// Where the next page starts, if DynamoDB says there may be more.
+    pub next: Option<CursorKey>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    Created(Item),
+    /// An item with that id already exists (an idempotent create replayed), with the
+    /// fingerprint of the request that created it.
+    Existing {
+        item: Item,
+        fingerprint: Option<String>,
+    },
+}
+
+pub trait ItemStore: Send + Sync {
+    /// A strongly consistent read.
+    fn get(&self, id: ItemId) -> impl Future<Output = Result<Option<Item>, ServiceError>> + Send;
+
+    /// Stores `item` unless its id is taken; `fingerprint` is kept for idempotent replays.
+    fn create(
+        &self,
+        item: &Item,
+        fingerprint: Option<&str>,
+    ) -> impl Future<Output = Result<CreateOutcome, ServiceError>> + Send;
+
+    /// Applies `patch`, bumps `version` and sets `updated_at`, all or nothing.
+    /// `NotFound` when missing, `PreconditionFailed` when the version differs.
+    fn update(
+        &self,
+        id: ItemId,
+        patch: &ItemPatch,
+        precondition: Precondition,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Item, ServiceError>> + Send;
+
+    /// `NotFound` when missing, `PreconditionFailed` when the version differs.
+    fn delete(
+        &self,
+        id: ItemId,
+        precondition: Precondition,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+
+    fn list(
+        &self,
+        filter: &ListFilter,
+        limit: u16,
+        start: Option<CursorKey>,
+    ) -> impl Future<Output = Result<Page, ServiceError>> + Send;
+}

@@ -1,0 +1,12 @@
+//! Black-box tests of the items API: API Gateway REST proxy events into the real handler,
+//! against a real (local, in-process) DynamoDB whose table comes from template.yaml.
+//! One test binary, so the SDK is linked once; every test has its own DynamoDB.
+
+mod conditional;
+mod crud;
+mod errors;
+mod events;
+mod faults;
+mod idempotency;
+mod listing;
+mod support;

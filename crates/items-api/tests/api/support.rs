@@ -1,0 +1,236 @@
+//! The one helper every test goes through: [`TestApp::spawn`] starts a private DynamoDB
+//! with the template's table and the real handler in front of it; requests are sent as
+//! the JSON events API Gateway would send.
+
+use std::sync::LazyLock;
+
+use devstack::{LocalDynamo, TableDefinition, Template};
+use domain::CursorSigner;
+use items_api::{App, DynamoStore};
+use lambda_http::http::HeaderMap;
+use serde_json::{Value, json};
+
+pub const API_KEY: &str = "test-api-key-0123456789";
+pub const TABLE: &str = "items-test";
+
+static TABLE_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
+    Template::workspace()
+        .and_then(|t| t.table("ItemsTable"))
+        .expect("template.yaml has ItemsTable")
+});
+
+pub struct TestApp {
+    pub app: App<DynamoStore>,
+    pub dynamo: LocalDynamo,
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// `prepare` may change the engine before the app is built (e.g. drop the table).
+    pub async fn spawn_with(prepare: impl FnOnce(&LocalDynamo)) -> Self {
+        let dynamo = LocalDynamo::start_in_memory()
+            .await
+            .expect("local DynamoDB starts");
+        dynamo
+            .create_table(TABLE, &TABLE_DEFINITION)
+            .await
+            .expect("table from template.yaml");
+        prepare(&dynamo);
+        let store = DynamoStore::new(dynamo.client(), TABLE);
+        let app = App::new(store, CursorSigner::new(b"test-cursor-secret"));
+        Self { app, dynamo }
+    }
+
+    pub async fn send(&self, request: TestRequest) -> TestResponse {
+        self.send_event(request.to_event()).await
+    }
+
+    pub async fn send_event(&self, event: Value) -> TestResponse {
+        send_event_to(&self.app, event).await
+    }
+
+    /// Creates an item through the API and returns its JSON.
+    pub async fn create(&self, name: &str, email: &str) -> Value {
+        let response = self
+            .send(TestRequest::post(
+                "/items",
+                json!({"name": name, "email": email}),
+            ))
+            .await;
+        assert_eq!(response.status, 201, "{}", response.text());
+        response.json()
+    }
+}
+
+/// Sends a raw API Gateway event to `app`, parsed exactly as lambda_http parses Lambda's payload.
+pub async fn send_event_to(app: &App<DynamoStore>, event: Value) -> TestResponse {
+    let request = lambda_http::request::from_str(&event.to_string()).expect("valid REST event");
+    let response = app.handle(request).await.expect("the handler never fails");
+    TestResponse {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        body: response.body().as_ref().to_vec(),
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct TestRequest {
+    pub method: &'static str,
+    pub path: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub base64: bool,
+}
+
+impl TestRequest {
+    pub fn new(method: &'static str, path: impl Into<String>) -> Self {
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            headers: vec![("x-api-key".into(), API_KEY.into())],
+            body: None,
+            base64: false,
+        }
+    }
+
+    pub fn get(path: impl Into<String>) -> Self {
+        Self::new("GET", path)
+    }
+
+    pub fn post(path: impl Into<String>, body: Value) -> Self {
+        Self::new("POST", path).json(body)
+    }
+
+    pub fn put(path: impl Into<String>, body: Value) -> Self {
+        Self::new("PUT", path).json(body)
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        Self::new("DELETE", path)
+    }
+
+    pub fn json(self, body: Value) -> Self {
+        self.header("content-type", "application/json")
+            .raw_body(body.to_string())
+    }
+
+    pub fn raw_body(mut self, body: impl Into<String>) -> Self {
+        self.body = Some(body.into());
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query.push((name.into(), value.into()));
+        self
+    }
+
+    /// The event API Gateway (REST, proxy integration) sends for this request on stage `prod`.
+    pub fn to_event(&self) -> Value {
+        let resource = if self.path.trim_end_matches('/').matches('/').count() >= 2 {
+            "/items/{id}"
+        } else {
+            "/items"
+        };
+        let mut headers = serde_json::Map::new();
+        let mut multi_headers = serde_json::Map::new();
+        for (name, value) in &self.headers {
+            headers.insert(name.clone(), json!(value));
+            multi_headers
+                .entry(name.clone())
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .unwrap()
+                .push(json!(value));
+        }
+        let mut query = serde_json::Map::new();
+        let mut multi_query = serde_json::Map::new();
+        for (name, value) in &self.query {
+            query.insert(name.clone(), json!(value));
+            multi_query
+                .entry(name.clone())
+                .or_insert_with(|| json!([]))
+                .as_array_mut()
+                .unwrap()
+                .push(json!(value));
+        }
+        let api_key = self
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case("x-api-key"))
+            .map(|(_, v)| v.clone());
+        json!({
+            "resource": resource,
+            "path": self.path,
+            "httpMethod": self.method,
+            "headers": headers,
+            "multiValueHeaders": multi_headers,
+            "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(query) },
+            "multiValueQueryStringParameters": if multi_query.is_empty() { Value::Null } else { Value::Object(multi_query) },
+            "pathParameters": self.path.strip_prefix("/items/").map(|id| json!({"id": id})),
+            "stageVariables": null,
+            "requestContext": {
+                "resourceId": "a1b2c3",
+                "resourcePath": resource,
+                "httpMethod": self.method,
+                "path": format!("/prod{}", self.path),
+                "accountId": "123456789012",
+                "protocol": "HTTP/1.1",
+                "stage": "prod",
+                "requestTimeEpoch": 1711342800000i64,
+                "requestId": "test-request-id",
+                "identity": { "apiKey": api_key, "sourceIp": "127.0.0.1" },
+                "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
+                "apiId": "abcdef1234"
+            },
+            "body": self.body,
+            "isBase64Encoded": self.base64
+        })
+    }
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("response body is not JSON ({e}): {}", self.text()))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+
+    /// Asserts a JSON error with this status and stable code, and returns its body.
+    pub fn assert_error(&self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        assert_eq!(self.header("content-type"), Some("application/json"));
+        let body = self.json();
+        assert_eq!(body["code"], code, "{body}");
+        assert!(
+            body["error"].as_str().is_some_and(|e| !e.is_empty()),
+            "{body}"
+        );
+        assert_eq!(body["request_id"], "test-request-id");
+        assert_eq!(self.header("access-control-allow-origin"), Some("*"));
+        body
+    }
+}
