@@ -10,7 +10,6 @@ mod app;
 mod config;
 mod handlers;
 mod headers;
-pub mod logging;
 mod query;
 pub mod response;
 pub mod router;

@@ -1,11 +1,12 @@
-use items_api::{App, Config, DynamoStore, logging};
+use items_api::{App, Config, DynamoStore};
 use lambda_http::{Error, run, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    logging::init();
+    lambda_support::logs::init();
     let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
-    let store = DynamoStore::from_env(&config).await;
+    let shared = lambda_support::aws::sdk_config().await;
+    let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared), &config.table_name);
     let app = App::new(store, config.cursor_signer());
     run(service_fn(|request| app.handle(request))).await
 }

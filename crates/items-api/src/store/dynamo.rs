@@ -2,11 +2,10 @@
 //! (`#name`, `#status`: both are reserved words) bound to a fixed list, so no client
 //! input ever becomes part of an expression.
 
-use std::{collections::HashMap, time::Duration};
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::{
     Client,
-    config::{retry::RetryConfig, timeout::TimeoutConfig},
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
     operation::{
         delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
@@ -17,7 +16,6 @@ use domain::{CursorKey, Item, ItemId, ItemPatch, ServiceError, Timestamp};
 use serde::Serialize;
 
 use super::{CreateOutcome, ItemStore, ListFilter, Page, Precondition};
-use crate::Config;
 
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 const EMAIL_INDEX: &str = "EmailIndex";
@@ -38,24 +36,6 @@ impl DynamoStore {
             client,
             table: table.into(),
         }
-    }
-
-    /// A client from the standard AWS environment (region, credentials and
-    /// `AWS_ENDPOINT_URL[_DYNAMODB]`), with explicit retry and timeout budgets that fit
-    /// inside the API's 10 s Lambda timeout (API Gateway itself gives up at 29 s).
-    pub async fn from_env(config: &Config) -> Self {
-        let shared = aws_config::from_env()
-            .retry_config(RetryConfig::standard().with_max_attempts(3))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(1))
-                    .operation_attempt_timeout(Duration::from_secs(2))
-                    .operation_timeout(Duration::from_secs(6))
-                    .build(),
-            )
-            .load()
-            .await;
-        Self::new(Client::new(&shared), &config.table_name)
     }
 }
 

@@ -1,0 +1,19 @@
+use lambda_runtime::{Error, run, service_fn};
+use stream_processor::{Archive, Config, Notifier, Processor};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_support::logs::init();
+    let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
+    let shared = lambda_support::aws::sdk_config().await;
+    let path_style =
+        lambda_support::aws::s3_endpoint_overridden(&shared, |name| std::env::var(name).ok());
+    let s3 = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(path_style)
+        .build();
+    let processor = Processor::new(
+        Archive::new(aws_sdk_s3::Client::from_conf(s3), &config.bucket),
+        Notifier::new(aws_sdk_sns::Client::new(&shared), &config.topic_arn),
+    );
+    run(service_fn(|event| processor.handle(event))).await
+}
