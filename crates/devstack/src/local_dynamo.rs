@@ -51,18 +51,33 @@ impl LocalDynamo {
         Client::from_conf(config)
     }
 
-    /// Creates `table_name` with `definition` and returns once it is usable.
+    /// A DynamoDB Streams client for this endpoint (same fake credentials).
+    pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
+        let config = aws_sdk_dynamodbstreams::Config::builder()
+            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
+                "local", "local", None, None, "devstack",
+            ))
+            .endpoint_url(&self.endpoint)
+            .build();
+        aws_sdk_dynamodbstreams::Client::from_conf(config)
+    }
+
+    /// Creates `table_name` with `definition`; returns its stream ARN when it has a stream.
     pub async fn create_table(
         &self,
         table_name: &str,
         definition: &TableDefinition,
-    ) -> Result<(), aws_sdk_dynamodb::Error> {
+    ) -> Result<Option<String>, aws_sdk_dynamodb::Error> {
         let client = self.client();
-        definition
+        let output = definition
             .apply(client.create_table().table_name(table_name))
             .send()
             .await?;
-        Ok(())
+        Ok(output
+            .table_description
+            .and_then(|table| table.latest_stream_arn))
     }
 }
 

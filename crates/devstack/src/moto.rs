@@ -1,0 +1,131 @@
+//! moto server (S3, SNS, SQS), installed by `scripts/install-moto` into the workspace's
+//! `.venv`, started on a free loopback port and stopped when dropped.
+
+use std::{io, path::PathBuf, process::Stdio, time::Duration};
+
+use serde_json::Value;
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::{TcpListener, TcpStream},
+    process::{Child, Command},
+};
+
+/// The workspace's moto server executable (`MOTO_SERVER` overrides it).
+fn moto_server() -> PathBuf {
+    std::env::var_os("MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
+        })
+}
+
+pub struct Moto {
+    endpoint: String,
+    address: String,
+    _child: Child,
+}
+
+/// One message moto recorded as published to a topic.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SentNotification {
+    pub topic_arn: String,
+    pub message: String,
+    pub subject: Option<String>,
+    /// Message attribute name → string value.
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+impl Moto {
+    pub async fn start() -> io::Result<Self> {
+        let program = moto_server();
+        if !program.exists() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "{} not found: run scripts/install-moto (scripts/test does)",
+                    program.display()
+                ),
+            ));
+        }
+        // Pick a free port, release it, and hand it to moto.
+        let port = TcpListener::bind(("127.0.0.1", 0))
+            .await?
+            .local_addr()?
+            .port();
+        let child = Command::new(&program)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()?;
+        let address = format!("127.0.0.1:{port}");
+        let moto = Self {
+            endpoint: format!("http://{address}"),
+            address,
+            _child: child,
+        };
+        for _ in 0..300 {
+            if moto.get("/moto-api/").await.is_ok() {
+                return Ok(moto);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "moto server did not start within 15 s",
+        ))
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// A plain HTTP/1.0 GET of moto's own API (no client library needed for two calls).
+    async fn get(&self, path: &str) -> io::Result<String> {
+        let mut stream = TcpStream::connect(&self.address).await?;
+        stream
+            .write_all(format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).as_bytes())
+            .await?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await?;
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+            return Err(io::Error::other(format!(
+                "GET {path}: {}",
+                head.lines().next().unwrap_or_default()
+            )));
+        }
+        Ok(body.to_string())
+    }
+
+    /// Every SNS message published so far, per moto's `/moto-api/data.json`.
+    pub async fn sent_notifications(&self) -> io::Result<Vec<SentNotification>> {
+        let data: Value = serde_json::from_str(&self.get("/moto-api/data.json").await?)
+            .map_err(io::Error::other)?;
+        let mut sent = Vec::new();
+        for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
+            let topic_arn = topic["arn"].as_str().unwrap_or_default().to_string();
+            for notification in topic["sent_notifications"].as_array().into_iter().flatten() {
+                // [message id, message, subject, attributes, group id]
+                let attributes = notification[3]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(name, value)| {
+                        (
+                            name.clone(),
+                            value["Value"].as_str().unwrap_or_default().to_string(),
+                        )
+                    })
+                    .collect();
+                sent.push(SentNotification {
+                    topic_arn: topic_arn.clone(),
+                    message: notification[1].as_str().unwrap_or_default().to_string(),
+                    subject: notification[2].as_str().map(str::to_string),
+                    attributes,
+                });
+            }
+        }
+        Ok(sent)
+    }
+}

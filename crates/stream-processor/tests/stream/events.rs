@@ -1,0 +1,61 @@
+//! The stream samples in events/ (the shape `sam local invoke StreamProcessorFunction -e`
+//! takes), each run through the processor against moto.
+
+use std::path::Path;
+
+use aws_lambda_events::dynamodb::Event;
+
+use crate::support::Stack;
+
+fn event(name: &str) -> Event {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../events")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+
+#[tokio::test]
+async fn sample_stream_events_archive_and_notify() {
+    let cases: [(&str, &[&str]); 4] = [
+        (
+            "stream-insert.json",
+            &["backups/2024/03/25/0f8fad5b-d9cb-469f-a165-70867728950e.json"],
+        ),
+        (
+            "stream-modify.json",
+            &["backups/2024/03/25/0f8fad5b-d9cb-469f-a165-70867728950e/v2.json"],
+        ),
+        (
+            "stream-remove.json",
+            &["backups/2024/03/26/0f8fad5b-d9cb-469f-a165-70867728950e/deleted-v2.json"],
+        ),
+        (
+            "stream-batch.json",
+            &[
+                "backups/2024/03/25/0f8fad5b-d9cb-469f-a165-70867728950e.json",
+                "backups/2024/03/25/0f8fad5b-d9cb-469f-a165-70867728950e/v2.json",
+                "backups/2024/03/26/0f8fad5b-d9cb-469f-a165-70867728950e/deleted-v2.json",
+            ],
+        ),
+    ];
+    for (name, keys) in cases {
+        let stack = Stack::start().await;
+        let event = event(name);
+        let response = stack.processor().process(&event.records).await;
+        assert!(
+            response.batch_item_failures.is_empty(),
+            "{name}: {response:?}"
+        );
+        let archived: Vec<String> = stack.archive_keys().await.into_iter().collect();
+        assert_eq!(archived, keys, "{name}");
+        let notified = stack.notifications().await;
+        assert_eq!(notified.len(), event.records.len(), "{name}");
+        assert!(
+            notified.iter().all(|n| n.attributes["item_id"] == ID),
+            "{name}"
+        );
+    }
+}

@@ -1,0 +1,271 @@
+//! Failures and what the batch response says about them. S3 and SNS failures are injected
+//! by an interceptor on otherwise real clients (the request never reaches moto); SNS's
+//! per-entry PublishBatch failures cannot be produced by moto, so that test (`mocked_…`)
+//! uses aws-smithy-mocks.
+
+use std::collections::BTreeSet;
+
+use aws_lambda_events::dynamodb::EventRecord;
+use aws_sdk_s3::{
+    config::{ConfigBag, Intercept, interceptors::BeforeSerializationInterceptorContextRef},
+    error::BoxError,
+    operation::put_object::PutObjectInput,
+};
+use aws_sdk_sns::operation::publish_batch::{PublishBatchInput, PublishBatchOutput};
+use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use serde_json::json;
+
+use crate::support::{Stack, sequence_numbers};
+
+/// Fails S3 PutObject for keys containing `needle`.
+#[derive(Debug)]
+struct FailPutObject {
+    needle: String,
+}
+
+impl Intercept for FailPutObject {
+    fn name(&self) -> &'static str {
+        "FailPutObject"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        match context.input().downcast_ref::<PutObjectInput>() {
+            Some(input) if input.key().is_some_and(|key| key.contains(&self.needle)) => {
+                Err("injected S3 failure".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Fails every SNS PublishBatch.
+#[derive(Debug)]
+struct FailPublish;
+
+impl aws_sdk_sns::config::Intercept for FailPublish {
+    fn name(&self) -> &'static str {
+        "FailPublish"
+    }
+
+    fn read_before_execution(
+        &self,
+        context: &aws_sdk_sns::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
+        _: &mut aws_sdk_sns::config::ConfigBag,
+    ) -> Result<(), aws_sdk_sns::error::BoxError> {
+        match context.input().downcast_ref::<PublishBatchInput>() {
+            Some(_) => Err("injected SNS failure".into()),
+            None => Ok(()),
+        }
+    }
+}
+
+fn sequence(record: &EventRecord) -> String {
+    record.change.sequence_number.clone().unwrap()
+}
+
+/// Four records: INSERT a, INSERT b, MODIFY a, MODIFY b.
+async fn two_items_twice(stack: &Stack) -> (domain::Item, domain::Item, Vec<EventRecord>) {
+    let a = stack.create("Ann").await;
+    let b = stack.create("Ben").await;
+    stack.update(a.id, json!({"status": "inactive"})).await;
+    stack.update(b.id, json!({"status": "inactive"})).await;
+    (a, b, stack.stream_event().await.records)
+}
+
+/// Lambda's retry after a partial failure: the batch again, from the reported record on.
+fn from_failure<'a>(records: &'a [EventRecord], failures: &[String]) -> &'a [EventRecord] {
+    let start = records
+        .iter()
+        .position(|r| Some(&sequence(r)) == failures.first())
+        .expect("failure names a record");
+    &records[start..]
+}
+
+#[tokio::test]
+async fn failed_archive_write_stops_its_item_and_replay_completes_it() {
+    let stack = Stack::start().await;
+    let (a, b, records) = two_items_twice(&stack).await;
+    let failing_s3 = aws_sdk_s3::Client::from_conf(
+        stack
+            .s3_config()
+            .interceptor(FailPutObject {
+                needle: format!("{}.json", a.id),
+            })
+            .build(),
+    );
+
+    let response = stack
+        .processor_with(failing_s3, stack.sns())
+        .process(&records)
+        .await;
+    let failures = sequence_numbers(&response);
+    assert_eq!(
+        failures,
+        [sequence(&records[0])],
+        "the first failed record, alone"
+    );
+
+    // a's update waited behind a's failed insert; b went ahead.
+    let keys = stack.archive_keys().await;
+    assert!(
+        keys.iter().all(|k| !k.contains(&a.id.to_string())),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.contains(&b.id.to_string()))
+            .count(),
+        2
+    );
+    let notified = stack.notification_counts().await;
+    assert!(
+        !notified.contains_key(&records[0].event_id)
+            && !notified.contains_key(&records[2].event_id)
+    );
+    assert_eq!(notified.len(), 2);
+
+    // Lambda re-delivers from the failure; now S3 works.
+    let replay = stack
+        .processor()
+        .process(from_failure(&records, &failures))
+        .await;
+    assert!(replay.batch_item_failures.is_empty());
+    let versions = stack.archive_versions().await;
+    assert_eq!(versions.len(), 4);
+    assert!(
+        versions.values().all(|v| *v == 1),
+        "every object exactly once: {versions:?}"
+    );
+    let notified = stack.notification_counts().await;
+    let all: BTreeSet<String> = records.iter().map(|r| r.event_id.clone()).collect();
+    assert_eq!(
+        notified.keys().cloned().collect::<BTreeSet<_>>(),
+        all,
+        "every change notified"
+    );
+    assert_eq!(notified[&records[0].event_id], 1);
+    assert_eq!(notified[&records[2].event_id], 1);
+}
+
+#[tokio::test]
+async fn a_later_failure_is_reported_at_its_own_record() {
+    let stack = Stack::start().await;
+    let (_, b, records) = two_items_twice(&stack).await;
+    let failing_s3 = aws_sdk_s3::Client::from_conf(
+        stack
+            .s3_config()
+            .interceptor(FailPutObject {
+                needle: format!("{}/v2", b.id),
+            })
+            .build(),
+    );
+    let response = stack
+        .processor_with(failing_s3, stack.sns())
+        .process(&records)
+        .await;
+    assert_eq!(sequence_numbers(&response), [sequence(&records[3])]);
+    assert_eq!(stack.archive_keys().await.len(), 3);
+}
+
+#[tokio::test]
+async fn failed_publish_reports_the_batch_and_replay_notifies_once_more() {
+    let stack = Stack::start().await;
+    let (_, _, records) = two_items_twice(&stack).await;
+    let failing_sns =
+        aws_sdk_sns::Client::from_conf(stack.sns_config().interceptor(FailPublish).build());
+
+    let response = stack
+        .processor_with(stack.s3(), failing_sns)
+        .process(&records)
+        .await;
+    let failures = sequence_numbers(&response);
+    assert_eq!(failures, [sequence(&records[0])]);
+    // The inserts were archived before their notifications failed; the updates waited.
+    assert_eq!(stack.archive_keys().await.len(), 2);
+    assert!(stack.notifications().await.is_empty());
+
+    let replay = stack
+        .processor()
+        .process(from_failure(&records, &failures))
+        .await;
+    assert!(replay.batch_item_failures.is_empty());
+    let versions = stack.archive_versions().await;
+    assert_eq!(versions.len(), 4);
+    assert!(versions.values().all(|v| *v == 1), "{versions:?}");
+    let notified = stack.notification_counts().await;
+    assert_eq!(notified.len(), 4);
+    assert!(notified.values().all(|n| *n == 1), "{notified:?}");
+}
+
+#[tokio::test]
+async fn mocked_partial_publish_failure_names_that_record() {
+    let stack = Stack::start().await;
+    let a = stack.create("Ann").await;
+    stack.create("Ben").await;
+    let records = stack.stream_event().await.records;
+    let partial = mock!(aws_sdk_sns::Client::publish_batch).then_output(|| {
+        PublishBatchOutput::builder()
+            .successful(
+                aws_sdk_sns::types::PublishBatchResultEntry::builder()
+                    .id("m0")
+                    .message_id("1")
+                    .build(),
+            )
+            .failed(
+                aws_sdk_sns::types::BatchResultErrorEntry::builder()
+                    .id("m1")
+                    .code("InternalError")
+                    .sender_fault(false)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    });
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&partial]);
+    let response = stack
+        .processor_with(stack.s3(), sns)
+        .process(&records)
+        .await;
+    assert_eq!(sequence_numbers(&response), [sequence(&records[1])]);
+    assert!(
+        stack
+            .archive_keys()
+            .await
+            .iter()
+            .any(|k| k.contains(&a.id.to_string()))
+    );
+}
+
+#[tokio::test]
+async fn undecodable_records_are_reported_not_panicked_on() {
+    let stack = Stack::start().await;
+    let a = stack.create("Ann").await;
+    let b = stack.create("Ben").await;
+    stack.update(a.id, json!({"name": "Anna"})).await;
+    let mut records = stack.stream_event().await.records;
+    records[1].event_name = "UPSERT".into();
+    let response = stack.processor().process(&records).await;
+    assert_eq!(sequence_numbers(&response), [sequence(&records[1])]);
+    let keys = stack.archive_keys().await;
+    assert_eq!(keys.len(), 2, "a's records went through: {keys:?}");
+    assert!(keys.iter().all(|k| !k.contains(&b.id.to_string())));
+
+    // An image that is not an item (an e-mail the domain refuses) is reported the same way.
+    let mut records = stack.stream_event().await.records;
+    records[0].change.new_image.insert(
+        "email".into(),
+        serde_dynamo::AttributeValue::S("not an address".into()),
+    );
+    let response = stack.processor().process(&records[..1]).await;
+    assert_eq!(sequence_numbers(&response), [sequence(&records[0])]);
+
+    // Keys without an id: reported too.
+    let mut records = stack.stream_event().await.records;
+    records[0].change.keys.clear();
+    let response = stack.processor().process(&records[..1]).await;
+    assert_eq!(sequence_numbers(&response), [sequence(&records[0])]);
+}
