@@ -4,14 +4,20 @@
 //! and a minimal Lambda Runtime API to run the real function binaries under.
 //! Tests use it to get private, real endpoints per test.
 
+mod functions;
+mod gateway;
 mod local_dynamo;
 mod moto;
+mod runtime;
 mod runtime_stub;
 mod stream;
 mod template;
 
+pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
+pub use gateway::{LocalGateway, RestRequest, rest_event};
 pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
+pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output};
 pub use runtime_stub::{Reply, RuntimeApiStub};
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};

@@ -1,6 +1,7 @@
-//! Reads the SAM template: the single source of the table's shape. Only what a local
-//! DynamoDB needs is taken (keys, attribute types, GSIs, stream); intrinsic functions
-//! (`!Ref`, `!Sub`, …) elsewhere in the template are carried as tagged YAML and ignored.
+//! Reads the SAM template: the single source of the table's shape (and, in
+//! [`crate::functions`], of the functions, the API and the stream trigger). Only what a local
+//! stack needs is taken; intrinsic functions (`!Ref`, `!Sub`, …) are carried as tagged YAML
+//! and resolved only where a local value exists.
 
 use std::{fmt, path::Path};
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use serde_yaml_ng::{Mapping, Value};
 
 #[derive(Debug)]
-pub struct TemplateError(String);
+pub struct TemplateError(pub(crate) String);
 
 impl fmt::Display for TemplateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -27,7 +28,8 @@ impl std::error::Error for TemplateError {}
 
 /// A parsed SAM/CloudFormation template.
 pub struct Template {
-    resources: Mapping,
+    pub(crate) document: Value,
+    pub(crate) resources: Mapping,
 }
 
 impl Template {
@@ -50,11 +52,14 @@ impl Template {
             .and_then(Value::as_mapping)
             .cloned()
             .ok_or_else(|| TemplateError("no Resources section".into()))?;
-        Ok(Self { resources })
+        Ok(Self {
+            document,
+            resources,
+        })
     }
 
     /// The `Properties` of the resource named `logical_id`, checked to be of type `kind`.
-    fn properties(&self, logical_id: &str, kind: &str) -> Result<&Value, TemplateError> {
+    pub(crate) fn properties(&self, logical_id: &str, kind: &str) -> Result<&Value, TemplateError> {
         let resource = self
             .resources
             .get(logical_id)

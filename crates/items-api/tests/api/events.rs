@@ -68,3 +68,32 @@ async fn sample_events_drive_every_route() {
     assert_eq!(app.send_event(event("delete-item.json")).await.status, 204);
     assert_eq!(app.send_event(event("get-item.json")).await.status, 404);
 }
+
+/// Every API Gateway event in events/ (the stream ones belong to stream-processor) is a
+/// REST proxy request lambda_http accepts, with the request context API Gateway sends.
+#[test]
+fn every_api_event_file_parses_as_a_rest_request() {
+    use lambda_http::{RequestExt, request::RequestContext};
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let mut parsed = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with("stream-") {
+            continue;
+        }
+        let request = lambda_http::request::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let Some(RequestContext::ApiGatewayV1(context)) = request.request_context_ref() else {
+            panic!("{name}: not a REST (v1) proxy event");
+        };
+        assert_eq!(context.stage.as_deref(), Some("prod"), "{name}");
+        assert!(
+            context.identity.api_key.is_some(),
+            "{name}: carries the API key identity"
+        );
+        assert!(request.raw_http_path().starts_with("/items"), "{name}");
+        parsed += 1;
+    }
+    assert_eq!(parsed, 7);
+}

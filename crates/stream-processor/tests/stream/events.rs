@@ -59,3 +59,37 @@ async fn sample_stream_events_archive_and_notify() {
         );
     }
 }
+
+#[test]
+fn every_stream_event_file_parses_as_a_dynamodb_event() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../events");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("stream-"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "stream-batch.json",
+            "stream-insert.json",
+            "stream-modify.json",
+            "stream-remove.json"
+        ]
+    );
+    for name in names {
+        let event = event(&name);
+        assert!(!event.records.is_empty(), "{name}");
+        for record in &event.records {
+            assert!(
+                record
+                    .event_source_arn
+                    .as_deref()
+                    .is_some_and(|arn| arn.contains(":table/")),
+                "{name}"
+            );
+            stream_processor::record::decode(record).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
