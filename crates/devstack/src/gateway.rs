@@ -168,13 +168,15 @@ impl Gateway {
         }
     }
 
-    /// The resource and path parameters for `path` (with or without the stage prefix).
+    /// The path without the stage prefix: clients may call `/items` or, as on AWS, `/prod/items`.
+    fn strip_stage<'p>(&self, path: &'p str) -> &'p str {
+        path.strip_prefix(&format!("/{}", self.api.stage))
+            .filter(|rest| rest.starts_with('/'))
+            .unwrap_or(path)
+    }
+
+    /// The resource, path parameters and allowed methods for a path (without the stage).
     fn match_path(&self, path: &str) -> Option<(&str, BTreeMap<String, String>, Vec<&str>)> {
-        let stage_prefix = format!("/{}", self.api.stage);
-        let path = path
-            .strip_prefix(&stage_prefix)
-            .filter(|rest| rest.is_empty() || rest.starts_with('/'))
-            .unwrap_or(path);
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut found: Option<(&str, BTreeMap<String, String>)> = None;
         let mut methods = Vec::new();
@@ -261,7 +263,8 @@ async fn handle(
     body: Bytes,
 ) -> Response<Body> {
     let request_id = request_id();
-    let Some((resource, path_parameters, methods)) = gateway.match_path(uri.path()) else {
+    let path = gateway.strip_stage(uri.path());
+    let Some((resource, path_parameters, methods)) = gateway.match_path(path) else {
         return gateway.own_response(
             StatusCode::FORBIDDEN,
             "MissingAuthenticationTokenException",
@@ -319,7 +322,7 @@ async fn handle(
     let event = rest_event(RestRequest {
         method: method.as_str(),
         resource,
-        path: uri.path(),
+        path,
         query: uri.query(),
         headers: &headers,
         path_parameters: &path_parameters,
@@ -352,7 +355,7 @@ pub struct RestRequest<'a> {
     pub method: &'a str,
     /// The matched resource, e.g. `/items/{id}`.
     pub resource: &'a str,
-    /// The path as requested, e.g. `/items/0f8f…`.
+    /// The path as requested, without the stage, e.g. `/items/0f8f…`.
     pub path: &'a str,
     pub query: Option<&'a str>,
     pub headers: &'a HeaderMap,
@@ -415,7 +418,7 @@ pub fn rest_event(request: RestRequest<'_>) -> Value {
             "httpMethod": request.method,
             "extendedRequestId": request.request_id,
             "requestTime": chrono_like_request_time(now.as_secs()),
-            "path": request.path,
+            "path": format!("/{}{}", request.stage, request.path),
             "accountId": "123456789012",
             "protocol": "HTTP/1.1",
             "stage": request.stage,

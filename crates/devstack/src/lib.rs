@@ -4,12 +4,15 @@
 //! and a minimal Lambda Runtime API to run the real function binaries under.
 //! Tests use it to get private, real endpoints per test.
 
+mod event_source;
 mod functions;
 mod gateway;
+pub mod http;
 mod local_dynamo;
 mod moto;
 mod runtime;
 mod runtime_stub;
+mod stack;
 mod stream;
 mod template;
 
@@ -19,5 +22,15 @@ pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
 pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output};
 pub use runtime_stub::{Reply, RuntimeApiStub};
+pub use stack::{
+    BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, INBOX_QUEUE, LocalClients,
+    LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME, function_environment,
+    workspace_binaries,
+};
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};
+
+/// Now, RFC 3339 UTC with milliseconds.
+pub(crate) fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -19,8 +19,12 @@ pub struct LocalDynamo {
 impl LocalDynamo {
     /// A fresh in-memory engine on a free loopback port. Must be called inside a Tokio runtime.
     pub async fn start_in_memory() -> io::Result<Self> {
-        let database = dynoxide::Database::memory().map_err(io::Error::other)?;
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::start(dynoxide::Database::memory().map_err(io::Error::other)?, 0).await
+    }
+
+    /// Serves `database` on loopback `port` (0: a free one).
+    pub async fn start(database: dynoxide::Database, port: u16) -> io::Result<Self> {
+        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
         let endpoint = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = oneshot::channel::<()>();
         tokio::spawn(dynoxide::server::serve_with_shutdown(

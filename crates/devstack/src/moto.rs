@@ -5,8 +5,7 @@ use std::{io, path::PathBuf, process::Stdio, time::Duration};
 
 use serde_json::Value;
 use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
+    net::TcpListener,
     process::{Child, Command},
 };
 
@@ -21,7 +20,6 @@ fn moto_server() -> PathBuf {
 
 pub struct Moto {
     endpoint: String,
-    address: String,
     _child: Child,
 }
 
@@ -36,7 +34,13 @@ pub struct SentNotification {
 }
 
 impl Moto {
+    /// On a free loopback port.
     pub async fn start() -> io::Result<Self> {
+        Self::start_on(0).await
+    }
+
+    /// On loopback `port` (0: a free one).
+    pub async fn start_on(port: u16) -> io::Result<Self> {
         let program = moto_server();
         if !program.exists() {
             return Err(io::Error::new(
@@ -47,21 +51,22 @@ impl Moto {
                 ),
             ));
         }
-        // Pick a free port, release it, and hand it to moto.
-        let port = TcpListener::bind(("127.0.0.1", 0))
-            .await?
-            .local_addr()?
-            .port();
+        // For "any port": pick a free one, release it, and hand it to moto.
+        let port = match port {
+            0 => TcpListener::bind(("127.0.0.1", 0))
+                .await?
+                .local_addr()?
+                .port(),
+            port => port,
+        };
         let child = Command::new(&program)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        let address = format!("127.0.0.1:{port}");
         let moto = Self {
-            endpoint: format!("http://{address}"),
-            address,
+            endpoint: format!("http://127.0.0.1:{port}"),
             _child: child,
         };
         for _ in 0..300 {
@@ -80,22 +85,13 @@ impl Moto {
         &self.endpoint
     }
 
-    /// A plain HTTP/1.0 GET of moto's own API (no client library needed for two calls).
     async fn get(&self, path: &str) -> io::Result<String> {
-        let mut stream = TcpStream::connect(&self.address).await?;
-        stream
-            .write_all(format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.address).as_bytes())
-            .await?;
-        let mut response = String::new();
-        stream.read_to_string(&mut response).await?;
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-            return Err(io::Error::other(format!(
-                "GET {path}: {}",
-                head.lines().next().unwrap_or_default()
-            )));
+        let response =
+            crate::http::request("GET", &format!("{}{path}", self.endpoint), &[], b"").await?;
+        if response.status != 200 {
+            return Err(io::Error::other(format!("GET {path}: {}", response.status)));
         }
-        Ok(body.to_string())
+        Ok(response.text())
     }
 
     /// Every SNS message published so far, per moto's `/moto-api/data.json`.

@@ -42,7 +42,7 @@ pub struct FunctionConfig {
 /// Where the function's stdout/stderr go.
 #[derive(Debug, Clone)]
 pub enum Output {
-    /// Printed line by line as `<name> | <line>` (the dev stack).
+    /// Printed to stderr line by line as `<name> | <line>` (the dev stack).
     Prefixed,
     /// Kept for inspection ([`FunctionHost::output`]; tests).
     Captured,
@@ -237,7 +237,7 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
                 let mut lines = BufReader::new(stream).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     match shared.config.output {
-                        Output::Prefixed => println!("{} | {line}", shared.config.name),
+                        Output::Prefixed => eprintln!("{} | {line}", shared.config.name),
                         Output::Captured => shared.output.lock().unwrap().push(line),
                         Output::Discarded => {}
                     }

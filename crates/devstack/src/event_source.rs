@@ -1,0 +1,281 @@
+//! A local event source mapping for a DynamoDB stream, with the template's settings: it
+//! polls the stream's shards, gathers records into batches (up to `BatchSize`, or what
+//! arrived within `MaximumBatchingWindowInSeconds`), invokes the function with the event
+//! Lambda would build, and handles the outcome as Lambda does:
+//!
+//! - `batchItemFailures` naming a record: retry from that record (the earlier ones are done);
+//! - a function error: retry the batch, split in halves first when `BisectBatchOnFunctionError`;
+//! - after `MaximumRetryAttempts` retries: send the batch's description to the on-failure
+//!   SQS queue (Lambda's `DDBStreamBatchInfo` record) and move on.
+
+use std::{
+    collections::{BTreeMap, VecDeque},
+    time::{Duration, Instant},
+};
+
+use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+use crate::{FunctionHost, StreamTrigger, stream_event};
+
+const POLL_INTERVAL: Duration = Duration::from_millis(100);
+
+pub struct StreamMapping {
+    pub trigger: StreamTrigger,
+    pub stream_arn: String,
+    pub function: FunctionHost,
+    pub streams: aws_sdk_dynamodbstreams::Client,
+    /// The on-failure destination: SQS client and queue URL.
+    pub dead_letters: Option<(aws_sdk_sqs::Client, String)>,
+}
+
+/// A batch waiting for (another) invocation.
+struct Attempt {
+    records: Vec<Record>,
+    retries: u32,
+}
+
+fn sequence_number(record: &Record) -> &str {
+    record
+        .dynamodb
+        .as_ref()
+        .and_then(|d| d.sequence_number.as_deref())
+        .unwrap_or_default()
+}
+
+impl StreamMapping {
+    /// Runs until `stop` turns true.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let mut iterators: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut buffer: Vec<Record> = Vec::new();
+        let mut first_buffered: Option<Instant> = None;
+        let mut last_shard_scan: Option<Instant> = None;
+        while !*stop.borrow() {
+            if last_shard_scan.is_none_or(|at| at.elapsed() > Duration::from_secs(5)) {
+                self.discover_shards(&mut iterators, last_shard_scan.is_none())
+                    .await;
+                last_shard_scan = Some(Instant::now());
+            }
+            for iterator in iterators.values_mut() {
+                let Some(current) = iterator.clone() else {
+                    continue;
+                };
+                match self
+                    .streams
+                    .get_records()
+                    .shard_iterator(current)
+                    .send()
+                    .await
+                {
+                    Ok(page) => {
+                        let records = page.records.unwrap_or_default();
+                        if !records.is_empty() && first_buffered.is_none() {
+                            first_buffered = Some(Instant::now());
+                        }
+                        buffer.extend(records);
+                        *iterator = page.next_shard_iterator;
+                    }
+                    Err(error) => {
+                        eprintln!(
+                            "stream | GetRecords failed: {}",
+                            aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error)
+                        );
+                        *iterator = None;
+                        last_shard_scan = None;
+                    }
+                }
+            }
+            let window_over =
+                first_buffered.is_some_and(|at| at.elapsed() >= self.trigger.batching_window);
+            if !buffer.is_empty() && (buffer.len() >= self.trigger.batch_size || window_over) {
+                let take = buffer.len().min(self.trigger.batch_size);
+                let batch: Vec<Record> = buffer.drain(..take).collect();
+                first_buffered = (!buffer.is_empty()).then(Instant::now);
+                self.deliver(batch).await;
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(POLL_INTERVAL) => {}
+                _ = stop.changed() => {}
+            }
+        }
+    }
+
+    async fn discover_shards(
+        &self,
+        iterators: &mut BTreeMap<String, Option<String>>,
+        at_start: bool,
+    ) {
+        let Ok(description) = self
+            .streams
+            .describe_stream()
+            .stream_arn(&self.stream_arn)
+            .send()
+            .await
+        else {
+            return;
+        };
+        for shard in description
+            .stream_description
+            .and_then(|d| d.shards)
+            .unwrap_or_default()
+        {
+            let Some(shard_id) = shard.shard_id else {
+                continue;
+            };
+            if iterators.contains_key(&shard_id) {
+                continue;
+            }
+            // Shards that exist at start begin at the template's StartingPosition; shards
+            // that appear later are read from their beginning, so nothing is skipped.
+            let position = if at_start && self.trigger.starting_position == "LATEST" {
+                ShardIteratorType::Latest
+            } else {
+                ShardIteratorType::TrimHorizon
+            };
+            let iterator = self
+                .streams
+                .get_shard_iterator()
+                .stream_arn(&self.stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(position)
+                .send()
+                .await
+                .ok()
+                .and_then(|output| output.shard_iterator);
+            iterators.insert(shard_id, iterator);
+        }
+    }
+
+    /// Delivers one batch until it succeeds or its retries run out.
+    async fn deliver(&self, records: Vec<Record>) {
+        let mut attempts = VecDeque::from([Attempt {
+            records,
+            retries: 0,
+        }]);
+        while let Some(Attempt { records, retries }) = attempts.pop_front() {
+            let event = stream_event(&self.stream_arn, &records);
+            let outcome = self.function.invoke(event).await;
+            let exhausted = self
+                .trigger
+                .maximum_retry_attempts
+                .is_some_and(|max| retries >= max);
+            match outcome {
+                Ok(response) => {
+                    let failed_at = self.first_reported_failure(&response, &records);
+                    let Some(start) = failed_at else { continue };
+                    let rest = records[start..].to_vec();
+                    if exhausted {
+                        self.dead_letter(&rest, retries + 1, "RetryAttemptsExhausted", None)
+                            .await;
+                    } else {
+                        attempts.push_front(Attempt {
+                            records: rest,
+                            retries: retries + 1,
+                        });
+                    }
+                }
+                Err(error) => {
+                    if exhausted {
+                        self.dead_letter(
+                            &records,
+                            retries + 1,
+                            "RetryAttemptsExhausted",
+                            Some(error.to_string()),
+                        )
+                        .await;
+                    } else if self.trigger.bisect_on_error && records.len() > 1 {
+                        let (first, second) = records.split_at(records.len() / 2);
+                        attempts.push_front(Attempt {
+                            records: second.to_vec(),
+                            retries: retries + 1,
+                        });
+                        attempts.push_front(Attempt {
+                            records: first.to_vec(),
+                            retries: retries + 1,
+                        });
+                    } else {
+                        attempts.push_front(Attempt {
+                            records,
+                            retries: retries + 1,
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Index of the record to retry from, when the response reports a failure. An identifier
+    /// that names no record of the batch fails the whole batch, as on Lambda.
+    fn first_reported_failure(&self, response: &Value, records: &[Record]) -> Option<usize> {
+        if !self.trigger.report_batch_item_failures {
+            return None;
+        }
+        let failures = response["batchItemFailures"].as_array()?;
+        let positions = failures.iter().map(|failure| {
+            let id = failure["itemIdentifier"].as_str().unwrap_or_default();
+            records
+                .iter()
+                .position(|record| !id.is_empty() && sequence_number(record) == id)
+                .unwrap_or(0)
+        });
+        positions.min()
+    }
+
+    async fn dead_letter(
+        &self,
+        records: &[Record],
+        invocations: u32,
+        condition: &str,
+        error: Option<String>,
+    ) {
+        let first = records.first().map(sequence_number).unwrap_or_default();
+        let last = records.last().map(sequence_number).unwrap_or_default();
+        eprintln!(
+            "stream | batch {first}..{last} ({} records) gave up after {invocations} invocations",
+            records.len()
+        );
+        let Some((sqs, queue_url)) = &self.dead_letters else {
+            return;
+        };
+        let arrival = |record: Option<&Record>| {
+            record
+                .and_then(|r| r.dynamodb.as_ref())
+                .and_then(|d| d.approximate_creation_date_time)
+                .map(|t| t.to_string())
+        };
+        let message = json!({
+            "requestContext": {
+                "requestId": uuid::Uuid::new_v4().to_string(),
+                "functionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}", self.function.name()),
+                "condition": condition,
+                "approximateInvokeCount": invocations,
+            },
+            "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": error },
+            "version": "1.0",
+            "timestamp": crate::now_rfc3339(),
+            "DDBStreamBatchInfo": {
+                "shardId": "local",
+                "startSequenceNumber": first,
+                "endSequenceNumber": last,
+                "approximateArrivalOfFirstRecord": arrival(records.first()),
+                "approximateArrivalOfLastRecord": arrival(records.last()),
+                "batchSize": records.len(),
+                "streamArn": self.stream_arn,
+            },
+        });
+        if let Err(error) = sqs
+            .send_message()
+            .queue_url(queue_url)
+            .message_body(message.to_string())
+            .send()
+            .await
+        {
+            eprintln!(
+                "stream | could not send to the dead-letter queue: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(&error)
+            );
+        }
+    }
+}

@@ -1,0 +1,283 @@
+//! `devstack`: the local stack's command line (run through scripts/dev, scripts/invoke and
+//! scripts/dev-peek).
+//!
+//!   devstack up [--port 3000] [--api-key KEY] [--in-memory] [--db PATH]
+//!               [--dynamodb-port 8000] [--moto-port 5000] [--binaries DIR] [--root DIR]
+//!   devstack invoke FUNCTION EVENT.json   (against a running `up`)
+//!   devstack peek                         (archive objects and notifications of a running `up`)
+//!
+//! `--root` is where template.yaml and the `.dev/` state are (default: the working directory);
+//! `--binaries` where the function binaries are (default: ROOT/target/release).
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use devstack::{
+    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FunctionConfig, FunctionHost, LocalClients,
+    LocalNames, LocalStack, MotoBackend, Output, StackOptions, Template, function_environment,
+};
+use serde_json::Value;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where `up` tells `invoke` and `peek` how to reach it.
+const STATE_FILE: &str = ".dev/endpoints.json";
+
+/// Where template.yaml and `.dev/` are: `--root DIR`, else the working directory.
+fn root(args: &Args) -> PathBuf {
+    args.flags
+        .get("root")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| std::env::current_dir().expect("a working directory"))
+}
+
+/// `--name value` flags and positional arguments.
+struct Args {
+    flags: HashMap<String, String>,
+    switches: Vec<String>,
+    positional: Vec<String>,
+}
+
+fn parse(arguments: impl Iterator<Item = String>) -> Result<Args, BoxError> {
+    const SWITCHES: [&str; 1] = ["--in-memory"];
+    let mut args = Args {
+        flags: HashMap::new(),
+        switches: Vec::new(),
+        positional: Vec::new(),
+    };
+    let mut arguments = arguments.peekable();
+    while let Some(argument) = arguments.next() {
+        if SWITCHES.contains(&argument.as_str()) {
+            args.switches.push(argument);
+        } else if let Some(name) = argument.strip_prefix("--") {
+            let value = arguments
+                .next()
+                .ok_or_else(|| format!("--{name} needs a value"))?;
+            args.flags.insert(name.to_string(), value);
+        } else {
+            args.positional.push(argument);
+        }
+    }
+    Ok(args)
+}
+
+fn port(args: &Args, name: &str, default: u16) -> Result<u16, BoxError> {
+    match args.flags.get(name) {
+        None => Ok(default),
+        Some(value) => value
+            .parse()
+            .map_err(|_| format!("--{name}: not a port: {value}").into()),
+    }
+}
+
+fn non_empty_env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+async fn up(args: Args) -> Result<(), BoxError> {
+    let root = root(&args);
+    // The SDK's standard variables (or flags) point the stack at backends you already run.
+    let dynamo = match non_empty_env("AWS_ENDPOINT_URL_DYNAMODB") {
+        Some(endpoint) => DynamoBackend::External(endpoint),
+        None if args.switches.iter().any(|s| s == "--in-memory") => DynamoBackend::InMemory {
+            port: port(&args, "dynamodb-port", 8000)?,
+        },
+        None => DynamoBackend::File {
+            path: args
+                .flags
+                .get("db")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| root.join(".dev/dynamodb.sqlite")),
+            port: port(&args, "dynamodb-port", 8000)?,
+        },
+    };
+    let moto = match non_empty_env("AWS_ENDPOINT_URL_S3") {
+        Some(endpoint) => MotoBackend::External(endpoint),
+        None => MotoBackend::Spawn {
+            port: port(&args, "moto-port", 5000)?,
+        },
+    };
+    let api_key = args
+        .flags
+        .get("api-key")
+        .cloned()
+        .or_else(|| non_empty_env("ITEMS_API_KEY"))
+        .unwrap_or_else(|| DEFAULT_API_KEY.to_string());
+    let gateway_port = port(&args, "port", 3000)?;
+    let options = StackOptions {
+        template: root.join("template.yaml"),
+        binaries: args
+            .flags
+            .get("binaries")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target/release")),
+        gateway: ([127, 0, 0, 1], gateway_port).into(),
+        api_key,
+        dynamo,
+        moto,
+        output: Output::Prefixed,
+        verbose: true,
+    };
+    let stack = LocalStack::start(options).await?;
+    std::fs::create_dir_all(root.join(".dev"))?;
+    std::fs::write(
+        root.join(STATE_FILE),
+        serde_json::to_string_pretty(&stack.endpoints_json())?,
+    )?;
+    let url = &stack.gateway_url;
+    let key = &stack.api_key;
+    println!();
+    println!("items local stack is up (Ctrl-C stops everything).");
+    println!("  API:     {url}/items");
+    println!("  header:  x-api-key: {key}");
+    println!("  try:     curl -s {url}/items -H 'x-api-key: {key}'");
+    println!("  archive and notifications: scripts/dev-peek");
+    println!();
+    wait_for_shutdown().await;
+    println!("stopping…");
+    stack.stop();
+    let _ = std::fs::remove_file(root.join(STATE_FILE));
+    // Give the function processes a moment to be killed before the runtime goes.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    Ok(())
+}
+
+async fn wait_for_shutdown() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}
+
+fn running_stack(root: &Path) -> Result<Value, BoxError> {
+    let path = root.join(STATE_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|_| {
+        format!(
+            "{} not found: start the local stack first (scripts/dev)",
+            path.display()
+        )
+    })?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+async fn invoke(args: Args) -> Result<(), BoxError> {
+    let [function, event_file] = args.positional.as_slice() else {
+        return Err("usage: scripts/invoke FUNCTION events/FILE.json (FUNCTION: ItemsApiFunction, StreamProcessorFunction, or its binary name)".into());
+    };
+    let root = root(&args);
+    let stack = running_stack(&root)?;
+    let names: LocalNames = serde_json::from_value(stack["names"].clone())?;
+    let template = Template::load(&root.join("template.yaml"))?;
+    let definition = template
+        .functions(&names)?
+        .into_iter()
+        .find(|f| &f.logical_id == function || &f.binary == function)
+        .ok_or_else(|| format!("no function {function} in template.yaml"))?;
+    let event: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(event_file))?)?;
+    let environment = function_environment(
+        &definition,
+        stack["dynamodb"].as_str().unwrap_or_default(),
+        stack["moto"].as_str().unwrap_or_default(),
+    );
+    let binaries = args
+        .flags
+        .get("binaries")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target/release"));
+    let host = FunctionHost::start(FunctionConfig {
+        name: definition.binary.clone(),
+        binary: binaries.join(&definition.binary),
+        environment,
+        timeout: definition.timeout,
+        memory_mb: definition.memory_mb,
+        output: Output::Prefixed,
+    })
+    .await?;
+    let result = host.invoke(event).await;
+    host.stop();
+    let response = result?;
+    println!("{}", serde_json::to_string_pretty(&response)?);
+    Ok(())
+}
+
+async fn peek(args: Args) -> Result<(), BoxError> {
+    let stack = running_stack(&root(&args))?;
+    let clients = LocalClients::new(
+        stack["dynamodb"].as_str().unwrap_or_default(),
+        stack["moto"].as_str().unwrap_or_default(),
+    );
+    println!("archive (s3://{BUCKET_NAME}):");
+    let listed = clients
+        .s3
+        .list_objects_v2()
+        .bucket(BUCKET_NAME)
+        .send()
+        .await?;
+    for object in listed.contents() {
+        println!(
+            "  {}  {} bytes",
+            object.key().unwrap_or_default(),
+            object.size().unwrap_or_default()
+        );
+    }
+    println!("notifications (read from the subscribed queue, then removed from it):");
+    let queue = stack["inbox_queue_url"].as_str().unwrap_or_default();
+    loop {
+        let received = clients
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send()
+            .await?;
+        let messages = received.messages();
+        if messages.is_empty() {
+            break;
+        }
+        for message in messages {
+            // SNS → SQS delivers the SNS envelope: Subject, Message, MessageAttributes.
+            let envelope: Value =
+                serde_json::from_str(message.body().unwrap_or_default()).unwrap_or_default();
+            println!(
+                "  {}  {}",
+                envelope["Subject"].as_str().unwrap_or_default(),
+                envelope["Message"].as_str().unwrap_or_default()
+            );
+            if let Some(handle) = message.receipt_handle() {
+                clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .send()
+                    .await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() {
+    let mut arguments = std::env::args().skip(1);
+    let command = arguments.next().unwrap_or_default();
+    let result = match parse(arguments) {
+        Err(error) => Err(error),
+        Ok(args) => match command.as_str() {
+            "up" => up(args).await,
+            "invoke" => invoke(args).await,
+            "peek" => peek(args).await,
+            _ => Err("usage: devstack up|invoke|peek (see scripts/dev, scripts/invoke, scripts/dev-peek)".into()),
+        },
+    };
+    if let Err(error) = result {
+        eprintln!("error: {error}");
+        std::process::exit(1);
+    }
+}
