@@ -1,7 +1,8 @@
 //! The local stack, as a library: the table definition read from `template.yaml`, a
 //! DynamoDB (+ Streams) served in-process by dynoxide, a moto server for S3/SNS/SQS, and
 //! the DynamoDB stream read back into the events Lambda's event source mapping delivers,
-//! and a minimal Lambda Runtime API to run the real function binaries under.
+//! a local Lambda Runtime API to run the real function binaries under, a local API Gateway,
+//! the stream's event source mapping, and [`LocalStack`], which puts them all together.
 //! Tests use it to get private, real endpoints per test.
 
 mod event_source;
@@ -11,7 +12,6 @@ pub mod http;
 mod local_dynamo;
 mod moto;
 mod runtime;
-mod runtime_stub;
 mod stack;
 mod stream;
 mod template;
@@ -21,7 +21,6 @@ pub use gateway::{LocalGateway, RestRequest, rest_event};
 pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
 pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output};
-pub use runtime_stub::{Reply, RuntimeApiStub};
 pub use stack::{
     BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, INBOX_QUEUE, LocalClients,
     LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME, function_environment,

@@ -59,6 +59,9 @@ pub enum InvokeError {
     Timeout(Duration),
     #[error("the function process exited during the invocation")]
     ProcessExited,
+    /// The process exited before asking for its first event (Lambda's Runtime.ExitError at init).
+    #[error("the function failed to initialise (the process exited before taking an event)")]
+    InitFailed,
     #[error("the function host stopped")]
     Stopped,
 }
@@ -78,6 +81,8 @@ struct Shared {
     /// Bumped when a process ends, so a `next` request the dead process left waiting gives
     /// way instead of taking an invocation nobody will run.
     generation: watch::Sender<u64>,
+    /// Whether the current process has asked for an event (its init is over).
+    ready: std::sync::atomic::AtomicBool,
 }
 
 /// A running function: its Runtime API server and its supervised process.
@@ -109,6 +114,7 @@ impl FunctionHost {
             output: StdMutex::new(Vec::new()),
             next_id: StdMutex::new(0),
             generation: watch::channel(0).0,
+            ready: std::sync::atomic::AtomicBool::new(false),
         });
         let router = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -245,6 +251,9 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
             });
         }
         let started = tokio::time::Instant::now();
+        shared
+            .ready
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let exited = tokio::select! {
             status = child.wait() => Some(status),
             () = shared.kill.notified() => {
@@ -259,6 +268,14 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
         };
         if let Some(status) = exited {
             fail_in_flight(&shared, InvokeError::ProcessExited);
+            // A process that dies in its init fails the invocation waiting for it, as on
+            // Lambda, instead of leaving it queued behind an endless restart loop.
+            if !shared.ready.load(std::sync::atomic::Ordering::SeqCst)
+                && let Ok(mut queue) = shared.queue.try_lock()
+                && let Ok(waiting) = queue.try_recv()
+            {
+                let _ = waiting.reply.send(Err(InvokeError::InitFailed));
+            }
             if matches!(config.output, Output::Prefixed) {
                 let status = status
                     .map(|s| s.to_string())
@@ -278,6 +295,9 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
 }
 
 async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, String) {
+    shared
+        .ready
+        .store(true, std::sync::atomic::Ordering::SeqCst);
     let mut generation = shared.generation.subscribe();
     let mine = *generation.borrow_and_update();
     let invocation = {

@@ -1,47 +1,75 @@
 //! The real `items-api` binary, as Lambda runs it: a process speaking the Lambda Runtime
-//! API (devstack's stand-in), configured only by the environment Lambda and the SDK
+//! API (devstack's local host), configured only by the environment Lambda and the SDK
 //! define (`AWS_ENDPOINT_URL_DYNAMODB` for the local DynamoDB), logging JSON to stdout.
 
-use std::{path::Path, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
-use devstack::RuntimeApiStub;
+use devstack::{FunctionConfig, FunctionHost, InvokeError, Output};
 use serde_json::Value;
-use tokio::io::AsyncReadExt;
 
 use crate::support::{TABLE, TestApp};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_items-api");
+fn host(environment: &[(&str, &str)]) -> FunctionConfig {
+    let mut environment: Vec<(String, String)> = environment
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    environment.extend(
+        [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    FunctionConfig {
+        name: "items-api".into(),
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_items-api")),
+        environment,
+        timeout: Duration::from_secs(10),
+        memory_mb: 256,
+        output: Output::Captured,
+    }
+}
 
-fn json_lines(text: &str) -> Vec<Value> {
-    text.lines()
-        .filter_map(|line| serde_json::from_str(line).ok())
-        .collect()
+/// The JSON lines the process wrote, once one satisfies `wanted` (or after 5 s).
+async fn logs_until(host: &FunctionHost, wanted: impl Fn(&Value) -> bool) -> (Vec<Value>, String) {
+    for _ in 0..50 {
+        let lines = host.output();
+        let parsed: Vec<Value> = lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect();
+        if parsed.iter().any(&wanted) {
+            return (parsed, lines.join("\n"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let lines = host.output();
+    (
+        lines
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect(),
+        lines.join("\n"),
+    )
 }
 
 #[tokio::test]
 async fn binary_serves_an_invocation_and_logs_no_personal_data() {
     let app = TestApp::spawn().await;
+    let host = FunctionHost::start(host(&[
+        ("DYNAMODB_TABLE", TABLE),
+        ("AWS_ENDPOINT_URL_DYNAMODB", app.dynamo.endpoint()),
+    ]))
+    .await
+    .unwrap();
     let event: Value =
         serde_json::from_str(include_str!("../../../../events/create-item.json")).unwrap();
-    let mut runtime = RuntimeApiStub::start(vec![event]).await.unwrap();
-    let mut child = runtime
-        .command(Path::new(BINARY), "items-api")
-        .env("DYNAMODB_TABLE", TABLE)
-        .env("AWS_ENDPOINT_URL_DYNAMODB", app.dynamo.endpoint())
-        .spawn()
-        .unwrap();
 
-    let reply = runtime
-        .reply(Duration::from_secs(30))
-        .await
-        .expect("the function answers");
-    assert_eq!(
-        (reply.request_id.as_str(), reply.kind.as_str()),
-        ("request-0", "response"),
-        "{reply:?}"
-    );
-    assert_eq!(reply.body["statusCode"], 201, "{reply:?}");
-    let item: Value = serde_json::from_str(reply.body["body"].as_str().unwrap()).unwrap();
+    let response = host.invoke(event).await.expect("the function answers");
+    assert_eq!(response["statusCode"], 201, "{response}");
+    let item: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     let stored = app
         .dynamo
         .client()
@@ -59,24 +87,21 @@ async fn binary_serves_an_invocation_and_logs_no_personal_data() {
         "the binary wrote to the endpoint named by AWS_ENDPOINT_URL_DYNAMODB"
     );
 
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    let request_line = json_lines(&logs)
-        .into_iter()
+    let (lines, logs) = logs_until(&host, |line| line["fields"]["message"] == "request").await;
+    host.stop();
+    let request_line = lines
+        .iter()
         .find(|line| line["fields"]["message"] == "request")
         .unwrap_or_else(|| panic!("no JSON request log line in:\n{logs}"));
     let fields = &request_line["fields"];
     assert_eq!(fields["method"], "POST");
     assert_eq!(fields["route"], "/items");
     assert_eq!(fields["status"], 201);
-    assert_eq!(fields["lambda_request_id"], "request-0");
+    assert!(
+        fields["lambda_request_id"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty())
+    );
     assert!(fields["latency_ms"].as_f64().is_some());
     assert!(
         !logs.contains("owner@example.com"),
@@ -90,17 +115,17 @@ async fn binary_serves_an_invocation_and_logs_no_personal_data() {
 
 #[tokio::test]
 async fn binary_without_its_table_fails_init_clearly() {
-    let runtime = RuntimeApiStub::start(Vec::new()).await.unwrap();
-    let run = runtime.command(Path::new(BINARY), "items-api").output();
-    let output = tokio::time::timeout(Duration::from_secs(30), run)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!output.status.success());
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let logged = json_lines(&stdout).iter().any(|line| {
+    let host = FunctionHost::start(host(&[])).await.unwrap();
+    let result = host.invoke(serde_json::json!({})).await;
+    assert_eq!(result, Err(InvokeError::InitFailed));
+    let (_, logs) = logs_until(&host, |line| {
         line["level"] == "ERROR"
             && line["fields"]["error"] == "missing required environment variable DYNAMODB_TABLE"
-    });
-    assert!(logged, "a JSON error line names the variable:\n{stdout}");
+    })
+    .await;
+    host.stop();
+    assert!(
+        logs.contains("missing required environment variable DYNAMODB_TABLE"),
+        "a JSON error line names the variable:\n{logs}"
+    );
 }

@@ -7,7 +7,9 @@ use std::sync::LazyLock;
 use devstack::{LocalDynamo, TableDefinition, Template};
 use domain::CursorSigner;
 use items_api::{App, DynamoStore};
-use lambda_http::http::HeaderMap;
+use std::collections::BTreeMap;
+
+use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 pub const API_KEY: &str = "test-api-key-0123456789";
@@ -134,68 +136,69 @@ impl TestRequest {
         self
     }
 
-    /// The event API Gateway (REST, proxy integration) sends for this request on stage `prod`.
+    /// The event API Gateway (REST, proxy integration) sends for this request on stage
+    /// `prod`, built by the local gateway's own builder.
     pub fn to_event(&self) -> Value {
         let resource = if self.path.trim_end_matches('/').matches('/').count() >= 2 {
             "/items/{id}"
         } else {
             "/items"
         };
-        let mut headers = serde_json::Map::new();
-        let mut multi_headers = serde_json::Map::new();
+        let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
-            headers.insert(name.clone(), json!(value));
-            multi_headers
-                .entry(name.clone())
-                .or_insert_with(|| json!([]))
-                .as_array_mut()
-                .unwrap()
-                .push(json!(value));
+            headers.append(
+                HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                HeaderValue::from_str(value).unwrap(),
+            );
         }
-        let mut query = serde_json::Map::new();
-        let mut multi_query = serde_json::Map::new();
-        for (name, value) in &self.query {
-            query.insert(name.clone(), json!(value));
-            multi_query
-                .entry(name.clone())
-                .or_insert_with(|| json!([]))
-                .as_array_mut()
-                .unwrap()
-                .push(json!(value));
-        }
+        let query: Vec<String> = self
+            .query
+            .iter()
+            .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
+            .collect();
+        let query = query.join("&");
+        let path_parameters: BTreeMap<String, String> = self
+            .path
+            .strip_prefix("/items/")
+            .map(|id| ("id".to_string(), id.to_string()))
+            .into_iter()
+            .collect();
         let api_key = self
             .headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case("x-api-key"))
-            .map(|(_, v)| v.clone());
-        json!({
-            "resource": resource,
-            "path": self.path,
-            "httpMethod": self.method,
-            "headers": headers,
-            "multiValueHeaders": multi_headers,
-            "queryStringParameters": if query.is_empty() { Value::Null } else { Value::Object(query) },
-            "multiValueQueryStringParameters": if multi_query.is_empty() { Value::Null } else { Value::Object(multi_query) },
-            "pathParameters": self.path.strip_prefix("/items/").map(|id| json!({"id": id})),
-            "stageVariables": null,
-            "requestContext": {
-                "resourceId": "a1b2c3",
-                "resourcePath": resource,
-                "httpMethod": self.method,
-                "path": format!("/prod{}", self.path),
-                "accountId": "123456789012",
-                "protocol": "HTTP/1.1",
-                "stage": "prod",
-                "requestTimeEpoch": 1711342800000i64,
-                "requestId": "test-request-id",
-                "identity": { "apiKey": api_key, "sourceIp": "127.0.0.1" },
-                "domainName": "abcdef1234.execute-api.us-east-1.amazonaws.com",
-                "apiId": "abcdef1234"
-            },
-            "body": self.body,
-            "isBase64Encoded": self.base64
-        })
+            .map(|(_, v)| v.as_str());
+        let body = self.body.clone().unwrap_or_default();
+        let mut event = devstack::rest_event(devstack::RestRequest {
+            method: self.method,
+            resource,
+            path: &self.path,
+            query: (!query.is_empty()).then_some(query.as_str()),
+            headers: &headers,
+            path_parameters: &path_parameters,
+            body: body.as_bytes(),
+            stage: "prod",
+            request_id: "test-request-id",
+            api_key,
+            source_ip: "127.0.0.1",
+        });
+        if self.base64 {
+            event["isBase64Encoded"] = Value::Bool(true);
+        }
+        event
     }
+}
+
+/// Query-string encoding: everything but unreserved characters as %XX.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 #[derive(Debug)]

@@ -1,15 +1,32 @@
-//! The real `stream-processor` binary under a Lambda Runtime API stand-in, pointed at moto
+//! The real `stream-processor` binary under devstack's local Runtime API, pointed at moto
 //! only through the SDK's global `AWS_ENDPOINT_URL` (so S3 must switch to path-style by itself).
 
-use std::{path::Path, time::Duration};
+use std::{path::PathBuf, time::Duration};
 
-use devstack::RuntimeApiStub;
+use devstack::{FunctionConfig, FunctionHost, InvokeError, Output};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 
 use crate::support::{BUCKET, Stack};
 
-const BINARY: &str = env!("CARGO_BIN_EXE_stream-processor");
+fn config(environment: Vec<(String, String)>) -> FunctionConfig {
+    let mut environment = environment;
+    environment.extend(
+        [
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "local"),
+            ("AWS_SECRET_ACCESS_KEY", "local"),
+        ]
+        .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    FunctionConfig {
+        name: "stream-processor".into(),
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_stream-processor")),
+        environment,
+        timeout: Duration::from_secs(60),
+        memory_mb: 256,
+        output: Output::Captured,
+    }
+}
 
 #[tokio::test]
 async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
@@ -19,37 +36,33 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     stack.delete(a.id).await;
     let event = serde_json::to_value(stack.stream_event().await).unwrap();
 
-    let mut runtime = RuntimeApiStub::start(vec![event]).await.unwrap();
-    let mut child = runtime
-        .command(Path::new(BINARY), "stream-processor")
-        .env("S3_BUCKET", BUCKET)
-        .env("SNS_TOPIC_ARN", &stack.topic_arn)
-        .env("AWS_ENDPOINT_URL", stack.moto.endpoint())
-        .spawn()
-        .unwrap();
-    let reply = runtime
-        .reply(Duration::from_secs(30))
-        .await
-        .expect("the function answers");
-    assert_eq!(reply.kind, "response", "{reply:?}");
-    assert_eq!(reply.body, json!({"batchItemFailures": []}));
+    let host = FunctionHost::start(config(vec![
+        ("S3_BUCKET".into(), BUCKET.into()),
+        ("SNS_TOPIC_ARN".into(), stack.topic_arn.clone()),
+        ("AWS_ENDPOINT_URL".into(), stack.moto.endpoint().into()),
+    ]))
+    .await
+    .unwrap();
+    let response = host.invoke(event).await.expect("the function answers");
+    assert_eq!(response, json!({"batchItemFailures": []}));
     assert_eq!(stack.archive_keys().await.len(), 3);
     assert_eq!(stack.notifications().await.len(), 3);
 
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut logs)
-        .await
-        .unwrap();
-    let batch_line = logs
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|line| line["fields"]["message"] == "batch")
-        .unwrap_or_else(|| panic!("no batch log line in:\n{logs}"));
+    let mut batch_line = None;
+    for _ in 0..50 {
+        batch_line = host
+            .output()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line["fields"]["message"] == "batch");
+        if batch_line.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let logs = host.output().join("\n");
+    host.stop();
+    let batch_line = batch_line.unwrap_or_else(|| panic!("no batch log line in:\n{logs}"));
     assert_eq!(batch_line["fields"]["records"], 3);
     assert_eq!(batch_line["fields"]["archived"], 3);
     assert!(
@@ -60,18 +73,18 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
 
 #[tokio::test]
 async fn binary_without_its_bucket_fails_init_clearly() {
-    let runtime = RuntimeApiStub::start(Vec::new()).await.unwrap();
-    let run = runtime
-        .command(Path::new(BINARY), "stream-processor")
-        .env("SNS_TOPIC_ARN", "arn")
-        .output();
-    let output = tokio::time::timeout(Duration::from_secs(30), run)
+    let host = FunctionHost::start(config(vec![("SNS_TOPIC_ARN".into(), "arn".into())]))
         .await
-        .unwrap()
         .unwrap();
-    assert!(!output.status.success());
+    assert_eq!(
+        host.invoke(json!({"Records": []})).await,
+        Err(InvokeError::InitFailed)
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let logs = host.output().join("\n");
+    host.stop();
     assert!(
-        String::from_utf8_lossy(&output.stdout)
-            .contains("missing required environment variable S3_BUCKET")
+        logs.contains("missing required environment variable S3_BUCKET"),
+        "{logs}"
     );
 }
