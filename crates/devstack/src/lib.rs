@@ -33,3 +33,18 @@ pub use template::{TableDefinition, Template, TemplateError};
 pub(crate) fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// Makes a child process end when this process does, even if this process is killed
+/// outright (a failed test, `kill -9`): no moto or function process is left behind.
+pub(crate) fn end_with_this_process(command: &mut tokio::process::Command) {
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec here.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+}

@@ -59,7 +59,9 @@ impl Moto {
                 .port(),
             port => port,
         };
-        let child = Command::new(&program)
+        let mut command = Command::new(&program);
+        crate::end_with_this_process(&mut command);
+        let child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -193,6 +193,7 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
     let mut restarts = 0u32;
     while !*stopped.borrow() {
         let mut command = Command::new(&config.binary);
+        crate::end_with_this_process(&mut command);
         command
             .env_clear()
             .envs(config.environment.iter().map(|(k, v)| (k, v)))

@@ -14,8 +14,8 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DynamoBackend, FunctionConfig, FunctionHost, InvokeError, LocalStack, MotoBackend,
-    Output, StackOptions, http,
+    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FunctionConfig, FunctionHost, InvokeError,
+    LocalStack, MotoBackend, Output, StackOptions, http,
 };
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
@@ -469,9 +469,8 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
             "0",
             "--moto-port",
             "0",
-            "--api-key",
-            KEY,
         ])
+        // No --api-key: the documented default, which the README's curls use literally.
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
@@ -481,7 +480,7 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
     let banner = tokio::time::timeout(Duration::from_secs(60), async {
         let mut seen = Vec::new();
         while let Some(line) = lines.next_line().await.unwrap() {
-            let done = line.contains(&format!("x-api-key: {KEY}"));
+            let done = line.contains(&format!("x-api-key: {DEFAULT_API_KEY}"));
             seen.push(line);
             if done {
                 return seen;
@@ -503,7 +502,10 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
 
     let smoke = tokio::process::Command::new("python3")
         .arg(workspace.join("scripts/smoke"))
-        .args([format!("http://127.0.0.1:{port}"), KEY.to_string()])
+        .args([
+            format!("http://127.0.0.1:{port}"),
+            DEFAULT_API_KEY.to_string(),
+        ])
         .output()
         .await
         .unwrap();
@@ -514,6 +516,37 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
         String::from_utf8_lossy(&smoke.stderr)
     );
     assert!(smoke_output.contains("smoke: all steps passed"));
+
+    // The README's local curl block, as written (but for the port).
+    let readme = std::fs::read_to_string(workspace.join("README.md")).unwrap();
+    let block: String = readme
+        .split("<!-- local curls:")
+        .nth(1)
+        .and_then(|rest| rest.split("```sh\n").nth(1))
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README has the local curl block")
+        .lines()
+        .filter(|line| !line.starts_with("scripts/"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .replace("127.0.0.1:3000", &format!("127.0.0.1:{port}"));
+    let curls = tokio::process::Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &block])
+        .output()
+        .await
+        .unwrap();
+    let curl_output = String::from_utf8_lossy(&curls.stdout);
+    assert!(
+        curls.status.success(),
+        "README curls failed:\n{curl_output}\n{}",
+        String::from_utf8_lossy(&curls.stderr)
+    );
+    let codes: Vec<&str> = curl_output.lines().rev().take(2).collect();
+    assert_eq!(
+        codes,
+        ["403", "204"],
+        "DELETE then the keyless request:\n{curl_output}"
+    );
 
     let invoked = tokio::process::Command::new(devstack)
         .arg("invoke")
