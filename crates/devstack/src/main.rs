@@ -211,31 +211,22 @@ async fn peek(args: Args) -> Result<(), BoxError> {
         stack["dynamodb"].as_str().unwrap_or_default(),
         stack["moto"].as_str().unwrap_or_default(),
     );
-    println!("archive (s3://{BUCKET_NAME}):");
-    let listed = clients
-        .s3
-        .list_objects_v2()
-        .bucket(BUCKET_NAME)
-        .send()
-        .await?;
-    for object in listed.contents() {
-        println!(
-            "  {}  {} bytes",
-            object.key().unwrap_or_default(),
-            object.size().unwrap_or_default()
-        );
-    }
+    // Notifications first: each is published only after its archive object was written,
+    // so every change shown below has its object listed after it.
     println!("notifications (read from the subscribed queue, then removed from it):");
     let queue = stack["inbox_queue_url"].as_str().unwrap_or_default();
+    // The first wait covers a change made a moment ago (the trigger's 1 s batching window).
+    let mut wait_seconds = 2;
     loop {
         let received = clients
             .sqs
             .receive_message()
             .queue_url(queue)
             .max_number_of_messages(10)
-            .wait_time_seconds(1)
+            .wait_time_seconds(wait_seconds)
             .send()
             .await?;
+        wait_seconds = 1;
         let messages = received.messages();
         if messages.is_empty() {
             break;
@@ -259,6 +250,20 @@ async fn peek(args: Args) -> Result<(), BoxError> {
                     .await?;
             }
         }
+    }
+    println!("archive (s3://{BUCKET_NAME}):");
+    let listed = clients
+        .s3
+        .list_objects_v2()
+        .bucket(BUCKET_NAME)
+        .send()
+        .await?;
+    for object in listed.contents() {
+        println!(
+            "  {}  {} bytes",
+            object.key().unwrap_or_default(),
+            object.size().unwrap_or_default()
+        );
     }
     Ok(())
 }
