@@ -39,6 +39,39 @@ pub struct FunctionConfig {
     pub output: Output,
 }
 
+/// A region and fake credentials: what every function on the local stack gets (nothing here
+/// reaches AWS).
+pub const LOCAL_AWS_ENVIRONMENT: [(&str, &str); 3] = [
+    ("AWS_REGION", "us-east-1"),
+    ("AWS_ACCESS_KEY_ID", "local"),
+    ("AWS_SECRET_ACCESS_KEY", "local"),
+];
+
+impl FunctionConfig {
+    /// `binary` with `environment` plus [`LOCAL_AWS_ENVIRONMENT`], 256 MB, output captured
+    /// (the shape the functions' own binary tests use).
+    pub fn captured(
+        name: &str,
+        binary: impl Into<PathBuf>,
+        environment: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Self {
+        let environment = environment
+            .iter()
+            .chain(LOCAL_AWS_ENVIRONMENT.iter())
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
+        Self {
+            name: name.into(),
+            binary: binary.into(),
+            environment,
+            timeout,
+            memory_mb: 256,
+            output: Output::Captured,
+        }
+    }
+}
+
 /// Where the function's stdout/stderr go.
 #[derive(Debug, Clone)]
 pub enum Output {

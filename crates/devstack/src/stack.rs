@@ -370,18 +370,17 @@ pub fn function_environment(
     let mut environment: Vec<(String, String)> =
         definition.environment.clone().into_iter().collect();
     environment.extend(
-        [
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-            ("AWS_ENDPOINT_URL_DYNAMODB", dynamo_endpoint),
-            ("AWS_ENDPOINT_URL_S3", moto_endpoint),
-            ("AWS_ENDPOINT_URL_SNS", moto_endpoint),
-            ("AWS_ENDPOINT_URL_SQS", moto_endpoint),
-            // On AWS the template derives it from the stack id.
-            ("CURSOR_SECRET", "local-cursor-secret"),
-        ]
-        .map(|(name, value)| (name.to_string(), value.to_string())),
+        crate::runtime::LOCAL_AWS_ENVIRONMENT
+            .into_iter()
+            .chain([
+                ("AWS_ENDPOINT_URL_DYNAMODB", dynamo_endpoint),
+                ("AWS_ENDPOINT_URL_S3", moto_endpoint),
+                ("AWS_ENDPOINT_URL_SNS", moto_endpoint),
+                ("AWS_ENDPOINT_URL_SQS", moto_endpoint),
+                // On AWS the template derives it from the stack id.
+                ("CURSOR_SECRET", "local-cursor-secret"),
+            ])
+            .map(|(name, value)| (name.to_string(), value.to_string())),
     );
     if let Some(level) = &definition.log_level {
         environment.push(("AWS_LAMBDA_LOG_LEVEL".to_string(), level.clone()));

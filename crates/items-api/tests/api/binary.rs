@@ -2,34 +2,20 @@
 //! API (devstack's local host), configured only by the environment Lambda and the SDK
 //! define (`AWS_ENDPOINT_URL_DYNAMODB` for the local DynamoDB), logging JSON to stdout.
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
-use devstack::{FunctionConfig, FunctionHost, InvokeError, Output};
+use devstack::{FunctionConfig, FunctionHost, InvokeError};
 use serde_json::Value;
 
 use crate::support::{TABLE, TestApp};
 
 fn host(environment: &[(&str, &str)]) -> FunctionConfig {
-    let mut environment: Vec<(String, String)> = environment
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    environment.extend(
-        [
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    FunctionConfig {
-        name: "items-api".into(),
-        binary: PathBuf::from(env!("CARGO_BIN_EXE_items-api")),
+    FunctionConfig::captured(
+        "items-api",
+        env!("CARGO_BIN_EXE_items-api"),
         environment,
-        timeout: Duration::from_secs(10),
-        memory_mb: 256,
-        output: Output::Captured,
-    }
+        Duration::from_secs(10),
+    )
 }
 
 /// The JSON lines the process wrote, once one satisfies `wanted` (or after 5 s).

@@ -1,31 +1,20 @@
 //! The real `stream-processor` binary under devstack's local Runtime API, pointed at moto
 //! only through the SDK's global `AWS_ENDPOINT_URL` (so S3 must switch to path-style by itself).
 
-use std::{path::PathBuf, time::Duration};
+use std::time::Duration;
 
-use devstack::{FunctionConfig, FunctionHost, InvokeError, Output};
+use devstack::{FunctionConfig, FunctionHost, InvokeError};
 use serde_json::{Value, json};
 
 use crate::support::{BUCKET, Stack};
 
-fn config(environment: Vec<(String, String)>) -> FunctionConfig {
-    let mut environment = environment;
-    environment.extend(
-        [
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ACCESS_KEY_ID", "local"),
-            ("AWS_SECRET_ACCESS_KEY", "local"),
-        ]
-        .map(|(k, v)| (k.to_string(), v.to_string())),
-    );
-    FunctionConfig {
-        name: "stream-processor".into(),
-        binary: PathBuf::from(env!("CARGO_BIN_EXE_stream-processor")),
+fn config(environment: &[(&str, &str)]) -> FunctionConfig {
+    FunctionConfig::captured(
+        "stream-processor",
+        env!("CARGO_BIN_EXE_stream-processor"),
         environment,
-        timeout: Duration::from_secs(60),
-        memory_mb: 256,
-        output: Output::Captured,
-    }
+        Duration::from_secs(60),
+    )
 }
 
 #[tokio::test]
@@ -36,10 +25,10 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     stack.delete(a.id).await;
     let event = serde_json::to_value(stack.stream_event().await).unwrap();
 
-    let host = FunctionHost::start(config(vec![
-        ("S3_BUCKET".into(), BUCKET.into()),
-        ("SNS_TOPIC_ARN".into(), stack.topic_arn.clone()),
-        ("AWS_ENDPOINT_URL".into(), stack.moto.endpoint().into()),
+    let host = FunctionHost::start(config(&[
+        ("S3_BUCKET", BUCKET),
+        ("SNS_TOPIC_ARN", &stack.topic_arn),
+        ("AWS_ENDPOINT_URL", stack.moto.endpoint()),
     ]))
     .await
     .unwrap();
@@ -73,7 +62,7 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
 
 #[tokio::test]
 async fn binary_without_its_bucket_fails_init_clearly() {
-    let host = FunctionHost::start(config(vec![("SNS_TOPIC_ARN".into(), "arn".into())]))
+    let host = FunctionHost::start(config(&[("SNS_TOPIC_ARN", "arn")]))
         .await
         .unwrap();
     assert_eq!(
