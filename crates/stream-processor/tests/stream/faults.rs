@@ -1,5 +1,5 @@
 //! Failures and what the batch response says about them. S3 and SNS failures are injected
-//! by an interceptor on otherwise real clients (the request never reaches moto); SNS's
+//! by an interceptor (`FailWhen`) on otherwise real clients (the request never reaches moto); SNS's
 //! per-entry PublishBatch failures cannot be produced by moto, so that test (`mocked_…`)
 //! uses aws-smithy-mocks.
 
@@ -17,15 +17,29 @@ use serde_json::json;
 
 use crate::support::{Stack, sequence_numbers};
 
-/// Fails S3 PutObject for keys containing `needle`.
-#[derive(Debug)]
-struct FailPutObject {
-    needle: String,
+/// Fails, before it is sent, every request whose input is an `I` that `fails` picks. The
+/// SDK crates share one interceptor trait, so this serves S3 and SNS clients alike.
+struct FailWhen<I> {
+    fails: Box<dyn Fn(&I) -> bool + Send + Sync>,
 }
 
-impl Intercept for FailPutObject {
+impl<I> FailWhen<I> {
+    fn new(fails: impl Fn(&I) -> bool + Send + Sync + 'static) -> Self {
+        Self {
+            fails: Box::new(fails),
+        }
+    }
+}
+
+impl<I> std::fmt::Debug for FailWhen<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FailWhen")
+    }
+}
+
+impl<I: std::fmt::Debug + Send + Sync + 'static> Intercept for FailWhen<I> {
     fn name(&self) -> &'static str {
-        "FailPutObject"
+        "FailWhen"
     }
 
     fn read_before_execution(
@@ -33,34 +47,18 @@ impl Intercept for FailPutObject {
         context: &BeforeSerializationInterceptorContextRef<'_>,
         _: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        match context.input().downcast_ref::<PutObjectInput>() {
-            Some(input) if input.key().is_some_and(|key| key.contains(&self.needle)) => {
-                Err("injected S3 failure".into())
-            }
+        match context.input().downcast_ref::<I>() {
+            Some(input) if (self.fails)(input) => Err("injected failure".into()),
             _ => Ok(()),
         }
     }
 }
 
-/// Fails every SNS PublishBatch.
-#[derive(Debug)]
-struct FailPublish;
-
-impl aws_sdk_sns::config::Intercept for FailPublish {
-    fn name(&self) -> &'static str {
-        "FailPublish"
-    }
-
-    fn read_before_execution(
-        &self,
-        context: &aws_sdk_sns::config::interceptors::BeforeSerializationInterceptorContextRef<'_>,
-        _: &mut aws_sdk_sns::config::ConfigBag,
-    ) -> Result<(), aws_sdk_sns::error::BoxError> {
-        match context.input().downcast_ref::<PublishBatchInput>() {
-            Some(_) => Err("injected SNS failure".into()),
-            None => Ok(()),
-        }
-    }
+/// Fails S3 PutObject for keys containing `needle`.
+fn fail_put_object(needle: String) -> FailWhen<PutObjectInput> {
+    FailWhen::new(move |input: &PutObjectInput| {
+        input.key().is_some_and(|key| key.contains(&needle))
+    })
 }
 
 fn sequence(record: &EventRecord) -> String {
@@ -92,9 +90,7 @@ async fn failed_archive_write_stops_its_item_and_replay_completes_it() {
     let failing_s3 = aws_sdk_s3::Client::from_conf(
         stack
             .s3_config()
-            .interceptor(FailPutObject {
-                needle: format!("{}.json", a.id),
-            })
+            .interceptor(fail_put_object(format!("{}.json", a.id)))
             .build(),
     );
 
@@ -158,9 +154,7 @@ async fn a_later_failure_is_reported_at_its_own_record() {
     let failing_s3 = aws_sdk_s3::Client::from_conf(
         stack
             .s3_config()
-            .interceptor(FailPutObject {
-                needle: format!("{}/v2", b.id),
-            })
+            .interceptor(fail_put_object(format!("{}/v2", b.id)))
             .build(),
     );
     let response = stack
@@ -175,8 +169,12 @@ async fn a_later_failure_is_reported_at_its_own_record() {
 async fn failed_publish_reports_the_batch_and_replay_notifies_once_more() {
     let stack = Stack::start().await;
     let (_, _, records) = two_items_twice(&stack).await;
-    let failing_sns =
-        aws_sdk_sns::Client::from_conf(stack.sns_config().interceptor(FailPublish).build());
+    let failing_sns = aws_sdk_sns::Client::from_conf(
+        stack
+            .sns_config()
+            .interceptor(FailWhen::new(|_: &PublishBatchInput| true))
+            .build(),
+    );
 
     let response = stack
         .processor_with(stack.s3(), failing_sns)
