@@ -54,11 +54,12 @@ impl<I: std::fmt::Debug + Send + Sync + 'static> Intercept for FailWhen<I> {
     }
 }
 
-/// Fails S3 PutObject for keys containing `needle`.
-fn fail_put_object(needle: String) -> FailWhen<PutObjectInput> {
-    FailWhen::new(move |input: &PutObjectInput| {
+/// A real S3 client for the stack's moto, except that PutObject fails for keys containing `needle`.
+fn s3_failing_on(stack: &Stack, needle: String) -> aws_sdk_s3::Client {
+    let fails = FailWhen::new(move |input: &PutObjectInput| {
         input.key().is_some_and(|key| key.contains(&needle))
-    })
+    });
+    aws_sdk_s3::Client::from_conf(stack.s3_config().interceptor(fails).build())
 }
 
 fn sequence(record: &EventRecord) -> String {
@@ -87,12 +88,7 @@ fn from_failure<'a>(records: &'a [EventRecord], failures: &[String]) -> &'a [Eve
 async fn failed_archive_write_stops_its_item_and_replay_completes_it() {
     let stack = Stack::start().await;
     let (a, b, records) = two_items_twice(&stack).await;
-    let failing_s3 = aws_sdk_s3::Client::from_conf(
-        stack
-            .s3_config()
-            .interceptor(fail_put_object(format!("{}.json", a.id)))
-            .build(),
-    );
+    let failing_s3 = s3_failing_on(&stack, format!("{}.json", a.id));
 
     let response = stack
         .processor_with(failing_s3, stack.sns())
@@ -151,12 +147,7 @@ async fn failed_archive_write_stops_its_item_and_replay_completes_it() {
 async fn a_later_failure_is_reported_at_its_own_record() {
     let stack = Stack::start().await;
     let (_, b, records) = two_items_twice(&stack).await;
-    let failing_s3 = aws_sdk_s3::Client::from_conf(
-        stack
-            .s3_config()
-            .interceptor(fail_put_object(format!("{}/v2", b.id)))
-            .build(),
-    );
+    let failing_s3 = s3_failing_on(&stack, format!("{}/v2", b.id));
     let response = stack
         .processor_with(failing_s3, stack.sns())
         .process(&records)
