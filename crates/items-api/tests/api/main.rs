@@ -10,4 +10,5 @@ mod events;
 mod faults;
 mod idempotency;
 mod listing;
+mod spec;
 mod support;

@@ -12,6 +12,8 @@ use std::collections::BTreeMap;
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
+use crate::spec;
+
 pub const API_KEY: &str = "test-api-key-0123456789";
 pub const TABLE: &str = "items-test";
 
@@ -67,15 +69,24 @@ impl TestApp {
     }
 }
 
-/// Sends a raw API Gateway event to `app`, parsed exactly as lambda_http parses Lambda's payload.
+/// Sends a raw API Gateway event to `app`, parsed exactly as lambda_http parses Lambda's
+/// payload, and checks the response against openapi.yaml.
 pub async fn send_event_to(app: &App<DynamoStore>, event: Value) -> TestResponse {
     let request = lambda_http::request::from_str(&event.to_string()).expect("valid REST event");
     let response = app.handle(request).await.expect("the handler never fails");
-    TestResponse {
+    let response = TestResponse {
         status: response.status().as_u16(),
         headers: response.headers().clone(),
         body: response.body().as_ref().to_vec(),
-    }
+    };
+    spec::assert_conforms(
+        event["httpMethod"].as_str().unwrap_or_default(),
+        event["path"].as_str().unwrap_or_default(),
+        response.status,
+        &response.headers,
+        &response.body,
+    );
+    response
 }
 
 #[derive(Debug, Clone)]
