@@ -8,6 +8,7 @@ mod crud;
 mod errors;
 mod events;
 mod faults;
+mod fuzz;
 mod idempotency;
 mod listing;
 mod spec;

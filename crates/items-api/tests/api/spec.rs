@@ -56,7 +56,11 @@ impl Spec {
             return self.check_error(status, body, 404, "ROUTE_NOT_FOUND");
         };
         let path_item = &self.doc["paths"][template];
-        let method = method.to_ascii_lowercase();
+        // Methods are case-sensitive: `get` is not GET (the spec's keys are lower case).
+        let method = match method.to_ascii_lowercase() {
+            lower if method == lower.to_ascii_uppercase() => lower,
+            _ => String::new(),
+        };
         if path_item.get(&method).is_none() {
             self.check_error(status, body, 405, "METHOD_NOT_ALLOWED")?;
             let allowed: BTreeSet<String> = METHODS
