@@ -25,30 +25,71 @@ async fn stale_if_match_loses_to_the_concurrent_update() {
     assert_eq!(stored["version"], 2);
 }
 
+const RACERS: usize = 50;
+
+/// One client's attempts: read the version, write with `If-Match` on it, until it wins once.
+/// Returns (version it matched on, status, version it got back or was told is current).
+async fn update_until_won(app: &TestApp, path: &str, n: usize) -> Vec<(u64, u16, u64)> {
+    let mut attempts = Vec::new();
+    loop {
+        let version = app.send(TestRequest::get(path)).await.json()["version"]
+            .as_u64()
+            .unwrap();
+        let request = TestRequest::put(path, json!({"name": format!("racer {n}")}))
+            .header("if-match", &format!("\"{version}\""));
+        let response = app.send(request).await;
+        let body = response.json();
+        let returned = match response.status {
+            200 => body["version"].as_u64().unwrap(),
+            412 => body["current_version"].as_u64().unwrap(),
+            other => panic!("racer {n} got {other}: {body}"),
+        };
+        attempts.push((version, response.status, returned));
+        if response.status == 200 || attempts.len() >= 500 {
+            return attempts;
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn racing_updates_with_one_version_have_one_winner() {
+async fn fifty_racing_writers_one_winner_per_version() {
     let app = Arc::new(TestApp::spawn().await);
     let item = app.create("A", "a@example.com").await;
     let path = format!("/items/{}", item["id"].as_str().unwrap());
     let mut racers = JoinSet::new();
-    for n in 0..8 {
+    for n in 0..RACERS {
         let (app, path) = (app.clone(), path.clone());
-        racers.spawn(async move {
-            let request = TestRequest::put(&path, json!({"name": format!("racer {n}")}));
-            app.send(request.header("if-match", "\"1\"")).await
-        });
+        racers.spawn(async move { update_until_won(&app, &path, n).await });
     }
-    let responses = racers.join_all().await;
-    let statuses: Vec<u16> = responses.iter().map(|r| r.status).collect();
-    let winners: Vec<_> = responses.iter().filter(|r| r.status == 200).collect();
-    assert_eq!(winners.len(), 1, "{statuses:?}");
-    assert!(
-        statuses.iter().all(|s| *s == 200 || *s == 412),
-        "{statuses:?}"
-    );
+    let attempts: Vec<(u64, u16, u64)> = racers.join_all().await.into_iter().flatten().collect();
+    let winners: Vec<u64> = attempts
+        .iter()
+        .filter(|(_, status, _)| *status == 200)
+        .map(|(matched, _, _)| *matched)
+        .collect();
+    let conflicts = attempts.len() - winners.len();
+    assert_eq!(winners.len(), RACERS, "every racer wins once in the end");
+    // Exactly one winner per version: the versions matched by winners are 1, 2, … N.
+    let mut matched = winners.clone();
+    matched.sort_unstable();
+    assert_eq!(matched, (1..=RACERS as u64).collect::<Vec<_>>());
+    for (version, status, returned) in &attempts {
+        match status {
+            200 => assert_eq!(*returned, version + 1, "a win bumps the version by one"),
+            _ => assert!(returned > version, "a loser is told a newer version"),
+        }
+    }
     let stored = app.send(TestRequest::get(&path)).await.json();
-    assert_eq!(stored["version"], 2);
-    assert_eq!(stored["name"], winners[0].json()["name"]);
+    assert_eq!(
+        stored["version"],
+        1 + RACERS as u64,
+        "final version = 1 + winners"
+    );
+    eprintln!(
+        "concurrency: {RACERS} writers, {} conditional writes, {} won, {conflicts} lost with 412",
+        attempts.len(),
+        winners.len()
+    );
 }
 
 #[tokio::test]
