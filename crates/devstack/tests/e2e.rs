@@ -23,6 +23,10 @@ use tokio::task::JoinSet;
 const KEY: &str = "e2e-test-key";
 
 async fn stack() -> LocalStack {
+    stack_with(Output::Discarded).await
+}
+
+async fn stack_with(output: Output) -> LocalStack {
     let binaries = devstack::workspace_binaries("debug");
     for binary in ["items-api", "stream-processor"] {
         assert!(
@@ -37,7 +41,7 @@ async fn stack() -> LocalStack {
         api_key: KEY.into(),
         dynamo: DynamoBackend::InMemory { port: 0 },
         moto: MotoBackend::Spawn { port: 0 },
-        output: Output::Discarded,
+        output,
         verbose: false,
     })
     .await
@@ -294,6 +298,87 @@ async fn changes_reach_the_archive_and_the_topic_within_seconds() {
     let elapsed = started.elapsed();
     eprintln!("write -> archive object + notification: {elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_crud_run_leaves_no_personal_data_in_either_functions_logs() {
+    let stack = stack_with(Output::Captured).await;
+    let secrets = [
+        "private.person@example.com",
+        "second.person@example.org",
+        "Secret Name",
+        "confidential description",
+        "not-an-address-secret",
+    ];
+    let created = call(
+        &stack,
+        "POST",
+        "/items",
+        Some(KEY),
+        Some(json!({"name": "Secret Name", "email": "private.person@example.com",
+                    "description": "confidential description", "attributes": {"k": "confidential description"}})),
+    )
+    .await;
+    assert_eq!(created.status, 201);
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let item = format!("/items/{id}");
+    assert_eq!(
+        call(&stack, "GET", &item, Some(KEY), None).await.status,
+        200
+    );
+    let by_email = "/items?email=private.person%40example.com";
+    assert_eq!(
+        call(&stack, "GET", by_email, Some(KEY), None).await.status,
+        200
+    );
+    let refused = json!({"email": "not-an-address-secret", "name": "Secret Name"});
+    assert_eq!(
+        call(&stack, "PUT", &item, Some(KEY), Some(refused))
+            .await
+            .status,
+        400
+    );
+    let update = json!({"email": "second.person@example.org"});
+    assert_eq!(
+        call(&stack, "PUT", &item, Some(KEY), Some(update))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(
+        call(&stack, "DELETE", &item, Some(KEY), None).await.status,
+        204
+    );
+
+    // The stream processor has handled all three changes once the tombstone is archived.
+    let clients = stack.clients();
+    eventually(Duration::from_secs(15), || async {
+        let listed = clients
+            .s3
+            .list_objects_v2()
+            .bucket(BUCKET_NAME)
+            .send()
+            .await
+            .ok()?;
+        let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
+        keys.iter()
+            .any(|k| k.contains(&format!("{id}/deleted-v")))
+            .then_some(())
+    })
+    .await
+    .expect("the delete is archived");
+
+    for host in &stack.functions {
+        let logs = host.output().join("\n");
+        assert!(!logs.is_empty(), "{} logged nothing to judge", host.name());
+        for secret in secrets {
+            assert!(
+                !logs.contains(secret),
+                "{} logged {secret:?}:\n{logs}",
+                host.name()
+            );
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
