@@ -99,6 +99,57 @@ async fn oversized_body_is_413() {
 }
 
 #[tokio::test]
+async fn item_size_and_attribute_limits_are_400_and_change_nothing() {
+    let app = TestApp::spawn().await;
+    // The largest valid item: every field at its limit, far below DynamoDB's 400 KB.
+    let big_attributes = json!({"blob": "a".repeat(16 * 1024 - 12)});
+    let largest = json!({"name": "n".repeat(200), "email": "a@example.com",
+        "description": "d".repeat(2000), "attributes": big_attributes});
+    let created = app.send(TestRequest::post("/items", largest)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let item = created.json();
+    let path = format!("/items/{}", item["id"].as_str().unwrap());
+
+    let mut nested = json!("leaf");
+    for _ in 0..17 {
+        nested = json!({ "k": nested });
+    }
+    let over_the_limits = [
+        json!({"attributes": {"blob": "a".repeat(16 * 1024)}}),
+        json!({"attributes": nested}),
+        json!({"attributes": {"n": 1e200}}),
+        json!({"attributes": {"": 1}}),
+        json!({"attributes": [1, 2]}),
+        json!({"name": "n".repeat(201)}),
+        json!({"email": format!("{}@example.com", "a".repeat(250))}),
+    ];
+    for patch in over_the_limits {
+        let mut new_item = patch.clone();
+        new_item["name"] = new_item.get("name").cloned().unwrap_or(json!("ok"));
+        new_item["email"] = new_item
+            .get("email")
+            .cloned()
+            .unwrap_or(json!("ok@example.com"));
+        let field = patch.as_object().unwrap().keys().next().unwrap().clone();
+        for request in [
+            TestRequest::post("/items", new_item),
+            TestRequest::put(&path, patch),
+        ] {
+            let body = app
+                .send(request)
+                .await
+                .assert_error(400, "VALIDATION_FAILED");
+            assert_eq!(body["fields"][0]["field"], field.as_str(), "{body}");
+        }
+    }
+    assert_eq!(app.send(TestRequest::get(&path)).await.json(), item);
+    assert_eq!(
+        app.send(TestRequest::get("/items")).await.json()["count"],
+        1
+    );
+}
+
+#[tokio::test]
 async fn unknown_routes_and_methods() {
     let app = TestApp::spawn().await;
     app.send(TestRequest::get("/users"))
