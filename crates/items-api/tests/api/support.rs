@@ -201,7 +201,7 @@ impl TestRequest {
 }
 
 /// Query-string encoding: everything but unreserved characters as %XX.
-fn percent_encode(text: &str) -> String {
+pub fn percent_encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
