@@ -39,6 +39,7 @@ async fn stack() -> LocalStack {
         moto: MotoBackend::Spawn { port: 0 },
         output: Output::Discarded,
         verbose: false,
+        faults: None,
     })
     .await
     .expect("the local stack starts")
