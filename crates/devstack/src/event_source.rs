@@ -10,6 +10,7 @@
 
 use std::{
     collections::{BTreeMap, VecDeque},
+    sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
@@ -28,7 +29,27 @@ pub struct StreamMapping {
     pub streams: aws_sdk_dynamodbstreams::Client,
     /// The on-failure destination: SQS client and queue URL.
     pub dead_letters: Option<(aws_sdk_sqs::Client, String)>,
+    /// Every invocation, appended as it ends (what Lambda's metrics and logs would show).
+    pub deliveries: Deliveries,
 }
+
+/// One invocation of the function with a batch, and what came of it.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub started: Instant,
+    pub finished: Instant,
+    /// The batch's records, in order.
+    pub sequence_numbers: Vec<String>,
+    /// The `itemIdentifier`s of the response's `batchItemFailures`.
+    pub reported_failures: Vec<String>,
+    /// The function's error, when it failed instead of answering.
+    pub function_error: Option<String>,
+    /// Records sent to the on-failure destination after this invocation.
+    pub dead_lettered: usize,
+}
+
+/// The invocation log of a stream mapping, shared with whoever watches it.
+pub type Deliveries = Arc<Mutex<Vec<Delivery>>>;
 
 /// A batch waiting for (another) invocation.
 struct Attempt {
@@ -156,28 +177,49 @@ impl StreamMapping {
         }]);
         while let Some(Attempt { records, retries }) = attempts.pop_front() {
             let event = stream_event(&self.stream_arn, &records);
+            let started = Instant::now();
             let outcome = self.function.invoke(event).await;
+            let mut delivery = Delivery {
+                started,
+                finished: Instant::now(),
+                sequence_numbers: records
+                    .iter()
+                    .map(|r| sequence_number(r).to_string())
+                    .collect(),
+                reported_failures: Vec::new(),
+                function_error: None,
+                dead_lettered: 0,
+            };
             let exhausted = self
                 .trigger
                 .maximum_retry_attempts
                 .is_some_and(|max| retries >= max);
             match outcome {
                 Ok(response) => {
-                    let failed_at = self.first_reported_failure(&response, &records);
-                    let Some(start) = failed_at else { continue };
-                    let rest = records[start..].to_vec();
-                    if exhausted {
-                        self.dead_letter(&rest, retries + 1, "RetryAttemptsExhausted", None)
-                            .await;
-                    } else {
-                        attempts.push_front(Attempt {
-                            records: rest,
-                            retries: retries + 1,
-                        });
+                    delivery.reported_failures = response["batchItemFailures"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|f| f["itemIdentifier"].as_str().unwrap_or_default().to_string())
+                        .collect();
+                    if let Some(start) = self.first_reported_failure(&response, &records) {
+                        let rest = records[start..].to_vec();
+                        if exhausted {
+                            delivery.dead_lettered = rest.len();
+                            self.dead_letter(&rest, retries + 1, "RetryAttemptsExhausted", None)
+                                .await;
+                        } else {
+                            attempts.push_front(Attempt {
+                                records: rest,
+                                retries: retries + 1,
+                            });
+                        }
                     }
                 }
                 Err(error) => {
+                    delivery.function_error = Some(error.to_string());
                     if exhausted {
+                        delivery.dead_lettered = records.len();
                         self.dead_letter(
                             &records,
                             retries + 1,
@@ -203,6 +245,7 @@ impl StreamMapping {
                     }
                 }
             }
+            self.deliveries.lock().unwrap().push(delivery);
         }
     }
 

@@ -2,10 +2,12 @@
 //! DynamoDB (+ Streams) served in-process by dynoxide, a moto server for S3/SNS/SQS, and
 //! the DynamoDB stream read back into the events Lambda's event source mapping delivers,
 //! a local Lambda Runtime API to run the real function binaries under, a local API Gateway,
-//! the stream's event source mapping, and [`LocalStack`], which puts them all together.
+//! the stream's event source mapping, fault-injecting proxies between the functions and their
+//! backends, and [`LocalStack`], which puts them all together.
 //! Tests use it to get private, real endpoints per test.
 
 mod event_source;
+mod fault_proxy;
 mod functions;
 mod gateway;
 pub mod http;
@@ -16,15 +18,17 @@ mod stack;
 mod stream;
 mod template;
 
+pub use event_source::Delivery;
+pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};
 pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
 pub use gateway::{LocalGateway, RestRequest, rest_event};
 pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
 pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output};
 pub use stack::{
-    BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, INBOX_QUEUE, LocalClients,
-    LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME, function_environment,
-    workspace_binaries,
+    BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, FaultOptions, Faults,
+    INBOX_QUEUE, LocalClients, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,
+    function_environment, workspace_binaries,
 };
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};

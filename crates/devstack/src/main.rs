@@ -1,13 +1,7 @@
 //! `devstack`: the local stack's command line (run through scripts/dev, scripts/invoke and
 //! scripts/dev-peek).
 //!
-//!   devstack up [--port 3000] [--api-key KEY] [--in-memory] [--db PATH]
-//!               [--dynamodb-port 8000] [--moto-port 5000] [--binaries DIR] [--root DIR]
-//!   devstack invoke FUNCTION EVENT.json   (against a running `up`)
-//!   devstack peek                         (archive objects and notifications of a running `up`)
-//!
-//! `--root` is where template.yaml and the `.dev/` state are (default: the working directory);
-//! `--binaries` where the function binaries are (default: ROOT/target/release).
+//! See [`USAGE`] (`devstack --help`).
 
 use std::{
     collections::HashMap,
@@ -16,12 +10,36 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FunctionConfig, FunctionHost, LocalClients,
-    LocalNames, LocalStack, MotoBackend, Output, StackOptions, Template, function_environment,
+    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FaultKind, FaultOptions, FaultPlan,
+    FunctionConfig, FunctionHost, LocalClients, LocalNames, LocalStack, MotoBackend, Output,
+    Service, StackOptions, Template, function_environment,
 };
 use serde_json::Value;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "\
+usage:
+  devstack up [--port 3000] [--api-key KEY] [--in-memory] [--db PATH]
+              [--dynamodb-port 8000] [--moto-port 5000] [--binaries DIR] [--root DIR]
+              [--faults RATE] [--fault-kinds throttle,error,timeout,reset]
+              [--fault-services dynamodb,s3,sns] [--fault-seed N]
+  devstack invoke FUNCTION EVENT.json   (against a running `up`)
+  devstack peek                         (archive objects and notifications of a running `up`)
+
+--root is where template.yaml and the .dev/ state are (default: the working directory);
+--binaries where the function binaries are (default: ROOT/target/release).
+
+--faults RATE puts a fault-injecting proxy between the functions and each of their backend
+services: RATE (0 to 1) of the functions' calls fail, as AWS calls fail:
+  throttle  the service's throttling answer (DynamoDB 400 ProvisionedThroughputExceeded /
+            Throttling, S3 503 SlowDown, SNS 400 Throttling); the call is not forwarded
+  error     the service's 500; the call was forwarded and may have taken effect
+  timeout   the call is forwarded, its answer held 2.5 s (past the SDK's 2 s attempt timeout)
+  reset     the connection is reset; the call is not forwarded
+--fault-kinds picks kinds (default: all), --fault-services the services (default: all three),
+--fault-seed the seed of the deterministic choice of calls (default 1). The stack itself
+and its stream poller reach the backends directly.";
 
 /// Where `up` tells `invoke` and `peek` how to reach it.
 const STATE_FILE: &str = ".dev/endpoints.json";
@@ -73,6 +91,43 @@ fn port(args: &Args, name: &str, default: u16) -> Result<u16, BoxError> {
     }
 }
 
+/// `--faults RATE` and its companions, when given.
+fn fault_options(args: &Args) -> Result<Option<FaultOptions>, BoxError> {
+    let Some(rate) = args.flags.get("faults") else {
+        return Ok(None);
+    };
+    let rate: f64 = rate
+        .parse()
+        .ok()
+        .filter(|r| (0.0..=1.0).contains(r))
+        .ok_or_else(|| format!("--faults: not a rate between 0 and 1: {rate}"))?;
+    fn list<T: std::str::FromStr<Err = String>>(
+        args: &Args,
+        name: &str,
+    ) -> Result<Vec<T>, BoxError> {
+        args.flags
+            .get(name)
+            .map(|text| text.split(',').map(|item| item.trim().parse()).collect())
+            .unwrap_or(Ok(Vec::new()))
+            .map_err(|error| format!("--{name}: {error}").into())
+    }
+    let kinds: Vec<FaultKind> = list(args, "fault-kinds")?;
+    let mut services: Vec<Service> = list(args, "fault-services")?;
+    if services.is_empty() {
+        services = Service::ALL.to_vec();
+    }
+    let seed = match args.flags.get("fault-seed") {
+        None => 1,
+        Some(seed) => seed
+            .parse()
+            .map_err(|_| format!("--fault-seed: not a number: {seed}"))?,
+    };
+    Ok(Some(FaultOptions {
+        plan: FaultPlan::new(rate, kinds, seed),
+        services,
+    }))
+}
+
 fn non_empty_env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
@@ -120,6 +175,7 @@ async fn up(args: Args) -> Result<(), BoxError> {
         moto,
         output: Output::Prefixed,
         verbose: true,
+        faults: fault_options(&args)?,
     };
     let stack = LocalStack::start(options).await?;
     std::fs::create_dir_all(root.join(".dev"))?;
@@ -272,13 +328,17 @@ async fn peek(args: Args) -> Result<(), BoxError> {
 async fn main() {
     let mut arguments = std::env::args().skip(1);
     let command = arguments.next().unwrap_or_default();
+    if matches!(command.as_str(), "--help" | "-h" | "help") {
+        println!("{USAGE}");
+        return;
+    }
     let result = match parse(arguments) {
         Err(error) => Err(error),
         Ok(args) => match command.as_str() {
             "up" => up(args).await,
             "invoke" => invoke(args).await,
             "peek" => peek(args).await,
-            _ => Err("usage: devstack up|invoke|peek (see scripts/dev, scripts/invoke, scripts/dev-peek)".into()),
+            _ => Err(USAGE.into()),
         },
     };
     if let Err(error) = result {

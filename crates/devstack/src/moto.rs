@@ -88,42 +88,50 @@ impl Moto {
     }
 
     async fn get(&self, path: &str) -> io::Result<String> {
-        let response =
-            crate::http::request("GET", &format!("{}{path}", self.endpoint), &[], b"").await?;
-        if response.status != 200 {
-            return Err(io::Error::other(format!("GET {path}: {}", response.status)));
-        }
-        Ok(response.text())
+        get(&self.endpoint, path).await
     }
 
     /// Every SNS message published so far, per moto's `/moto-api/data.json`.
     pub async fn sent_notifications(&self) -> io::Result<Vec<SentNotification>> {
-        let data: Value = serde_json::from_str(&self.get("/moto-api/data.json").await?)
-            .map_err(io::Error::other)?;
-        let mut sent = Vec::new();
-        for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
-            let topic_arn = topic["arn"].as_str().unwrap_or_default().to_string();
-            for notification in topic["sent_notifications"].as_array().into_iter().flatten() {
-                // [message id, message, subject, attributes, group id]
-                let attributes = notification[3]
-                    .as_object()
-                    .into_iter()
-                    .flatten()
-                    .map(|(name, value)| {
-                        (
-                            name.clone(),
-                            value["Value"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect();
-                sent.push(SentNotification {
-                    topic_arn: topic_arn.clone(),
-                    message: notification[1].as_str().unwrap_or_default().to_string(),
-                    subject: notification[2].as_str().map(str::to_string),
-                    attributes,
-                });
-            }
-        }
-        Ok(sent)
+        sent_notifications(&self.endpoint).await
     }
+}
+
+async fn get(endpoint: &str, path: &str) -> io::Result<String> {
+    let response = crate::http::request("GET", &format!("{endpoint}{path}"), &[], b"").await?;
+    if response.status != 200 {
+        return Err(io::Error::other(format!("GET {path}: {}", response.status)));
+    }
+    Ok(response.text())
+}
+
+/// Every SNS message the moto server at `endpoint` recorded as published.
+pub(crate) async fn sent_notifications(endpoint: &str) -> io::Result<Vec<SentNotification>> {
+    let data: Value = serde_json::from_str(&get(endpoint, "/moto-api/data.json").await?)
+        .map_err(io::Error::other)?;
+    let mut sent = Vec::new();
+    for topic in data["sns"]["Topic"].as_array().into_iter().flatten() {
+        let topic_arn = topic["arn"].as_str().unwrap_or_default().to_string();
+        for notification in topic["sent_notifications"].as_array().into_iter().flatten() {
+            // [message id, message, subject, attributes, group id]
+            let attributes = notification[3]
+                .as_object()
+                .into_iter()
+                .flatten()
+                .map(|(name, value)| {
+                    (
+                        name.clone(),
+                        value["Value"].as_str().unwrap_or_default().to_string(),
+                    )
+                })
+                .collect();
+            sent.push(SentNotification {
+                topic_arn: topic_arn.clone(),
+                message: notification[1].as_str().unwrap_or_default().to_string(),
+                subject: notification[2].as_str().map(str::to_string),
+                attributes,
+            });
+        }
+    }
+    Ok(sent)
 }

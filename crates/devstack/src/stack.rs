@@ -14,7 +14,8 @@ use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
     FunctionConfig, FunctionHost, LocalDynamo, LocalGateway, LocalNames, Moto, Output, Template,
-    event_source::StreamMapping,
+    event_source::{Deliveries, Delivery, StreamMapping},
+    fault_proxy::{FaultCounts, FaultPlan, FaultProxy, Service},
 };
 
 pub const DEFAULT_API_KEY: &str = "local-dev-api-key-0123456789";
@@ -55,6 +56,95 @@ pub struct StackOptions {
     pub output: Output,
     /// Progress lines on stdout.
     pub verbose: bool,
+    /// Fault-injecting proxies between the functions and these services, when set.
+    pub faults: Option<FaultOptions>,
+}
+
+/// Which of the functions' backend services fail, and how.
+#[derive(Debug, Clone)]
+pub struct FaultOptions {
+    pub plan: FaultPlan,
+    pub services: Vec<Service>,
+}
+
+/// The fault proxies of a stack: the functions reach the faulted services through them;
+/// the stack itself, its stream poller and the tests' clients go direct.
+#[derive(Default)]
+pub struct Faults {
+    proxies: Vec<FaultProxy>,
+}
+
+impl Faults {
+    async fn start(
+        options: &FaultOptions,
+        dynamo_endpoint: &str,
+        moto_endpoint: &str,
+    ) -> std::io::Result<Self> {
+        let mut proxies = Vec::new();
+        for &service in &options.services {
+            let backend = match service {
+                Service::DynamoDb => dynamo_endpoint,
+                Service::S3 | Service::Sns => moto_endpoint,
+            };
+            proxies.push(FaultProxy::start(service, backend, options.plan.clone()).await?);
+        }
+        Ok(Self { proxies })
+    }
+
+    /// Turns every proxy's faults on or off (off: they forward everything).
+    pub fn set_enabled(&self, enabled: bool) {
+        for proxy in &self.proxies {
+            proxy.set_enabled(enabled);
+        }
+    }
+
+    /// Gives every proxy a new plan for the calls that follow.
+    pub fn set_plan(&self, plan: &FaultPlan) {
+        for proxy in &self.proxies {
+            proxy.set_plan(plan.clone());
+        }
+    }
+
+    /// What the proxy of `service` did (zero when that service is not faulted).
+    pub fn counts(&self, service: Service) -> FaultCounts {
+        self.proxies
+            .iter()
+            .filter(|p| p.service() == service)
+            .map(FaultProxy::counts)
+            .next()
+            .unwrap_or_default()
+    }
+
+    /// Faults injected by any proxy between `from` and `to`.
+    pub fn injected_between(&self, from: Instant, to: Instant) -> u64 {
+        self.proxies
+            .iter()
+            .map(|p| p.injected_between(from, to))
+            .sum()
+    }
+
+    /// Points the function's SDK endpoint variables of faulted services at their proxies.
+    fn redirect(&self, environment: &mut [(String, String)]) {
+        for proxy in &self.proxies {
+            let variable = format!(
+                "AWS_ENDPOINT_URL_{}",
+                proxy.service().name().to_ascii_uppercase()
+            );
+            for (name, value) in environment.iter_mut() {
+                if *name == variable {
+                    *value = proxy.endpoint().to_string();
+                }
+            }
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.proxies
+            .iter()
+            .map(|p| format!("{} via {}", p.service(), p.endpoint()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 pub struct LocalStack {
@@ -66,6 +156,9 @@ pub struct LocalStack {
     pub functions: Vec<FunctionHost>,
     pub dead_letter_queue_url: String,
     pub inbox_queue_url: String,
+    /// The fault proxies (none unless [`StackOptions::faults`] was set).
+    pub faults: Faults,
+    stream_deliveries: Deliveries,
     _dynamo: Option<LocalDynamo>,
     _moto: Option<Moto>,
     _gateway: LocalGateway,
@@ -173,6 +266,30 @@ impl LocalStack {
             }
         };
         let clients = LocalClients::new(&dynamo_endpoint, &moto_endpoint);
+        let faults = match &options.faults {
+            None => Faults::default(),
+            Some(fault_options) => {
+                let faults = Faults::start(fault_options, &dynamo_endpoint, &moto_endpoint).await?;
+                say(format!(
+                    "faults: {:.0}% of the functions' calls fail ({}; seed {}): {}",
+                    fault_options.plan.rate * 100.0,
+                    if fault_options.plan.kinds.is_empty() {
+                        "throttle, error, timeout, reset".to_string()
+                    } else {
+                        fault_options
+                            .plan
+                            .kinds
+                            .iter()
+                            .map(|k| k.name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    },
+                    fault_options.plan.seed,
+                    faults.describe()
+                ));
+                faults
+            }
+        };
 
         // The template's resources, created if missing (a persisted table survives restarts).
         let table = template.table("ItemsTable")?;
@@ -261,8 +378,11 @@ impl LocalStack {
         let (stop, stopped) = watch::channel(false);
         let mut functions = Vec::new();
         let mut gateway = None;
+        let stream_deliveries = Deliveries::default();
         for definition in template.functions(&names)? {
-            let environment = function_environment(&definition, &dynamo_endpoint, &moto_endpoint);
+            let mut environment =
+                function_environment(&definition, &dynamo_endpoint, &moto_endpoint);
+            faults.redirect(&mut environment);
             let host = FunctionHost::start(FunctionConfig {
                 name: definition.binary.clone(),
                 binary: options.binaries.join(&definition.binary),
@@ -300,6 +420,7 @@ impl LocalStack {
                     function: host.clone(),
                     streams: clients.streams.clone(),
                     dead_letters,
+                    deliveries: stream_deliveries.clone(),
                 };
                 tokio::spawn(mapping.run(stopped.clone()));
                 say(format!(
@@ -321,11 +442,24 @@ impl LocalStack {
             functions,
             dead_letter_queue_url,
             inbox_queue_url,
+            faults,
+            stream_deliveries,
             _dynamo: dynamo,
             _moto: moto,
             _gateway: gateway,
             stop,
         })
+    }
+
+    /// Every invocation of the stream processor by the stream's event source mapping so far.
+    pub fn stream_deliveries(&self) -> Vec<Delivery> {
+        self.stream_deliveries.lock().unwrap().clone()
+    }
+
+    /// Every SNS message published so far, per the S3/SNS backend's own record (moto's
+    /// `/moto-api/data.json`, so an external backend must be moto too).
+    pub async fn sent_notifications(&self) -> std::io::Result<Vec<crate::SentNotification>> {
+        crate::moto::sent_notifications(&self.moto_endpoint).await
     }
 
     pub fn clients(&self) -> LocalClients {

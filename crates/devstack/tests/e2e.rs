@@ -43,6 +43,7 @@ async fn stack_with(output: Output) -> LocalStack {
         moto: MotoBackend::Spawn { port: 0 },
         output,
         verbose: false,
+        faults: None,
     })
     .await
     .expect("the local stack starts")

@@ -15,7 +15,9 @@ use aws_sdk_dynamodb::{
 use domain::{CursorKey, Item, ItemId, ItemPatch, ServiceError, Timestamp};
 use serde::Serialize;
 
-use super::{CreateOutcome, ItemStore, ListFilter, Page, Precondition};
+use super::{
+    CreateOutcome, ItemStore, ListFilter, Page, Precondition, write_retries::write_config,
+};
 
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 const EMAIL_INDEX: &str = "EmailIndex";
@@ -149,6 +151,8 @@ impl ItemStore for DynamoStore {
             .condition_expression("attribute_not_exists(#id)")
             .expression_attribute_names("#id", "id")
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .config_override(write_config())
             .send()
             .await;
         match result {
@@ -229,6 +233,8 @@ impl ItemStore for DynamoStore {
             .set_expression_attribute_values(Some(values))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .config_override(write_config())
             .send()
             .await;
         match result {
@@ -257,7 +263,12 @@ impl ItemStore for DynamoStore {
                 .expression_attribute_names("#version", "version")
                 .expression_attribute_values(":expected", expected);
         }
-        match request.send().await {
+        match request
+            .customize()
+            .config_override(write_config())
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(error) => match error.as_service_error() {
                 Some(DeleteItemError::ConditionalCheckFailedException(failed)) => {

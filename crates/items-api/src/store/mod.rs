@@ -2,6 +2,7 @@
 //! DynamoDB implementation. Every write is one conditional request: no read-then-write.
 
 mod dynamo;
+mod write_retries;
 
 use std::future::Future;
 

@@ -2,7 +2,14 @@
 //! item that does not decode); throttling and a DynamoDB 500 cannot be produced by a
 //! real local server on demand, so those tests (named `mocked_…`) use aws-smithy-mocks.
 
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
+use std::{collections::HashMap, time::Duration};
+
+use aws_sdk_dynamodb::{
+    Client,
+    config::retry::RetryConfig,
+    operation::{get_item::GetItemOutput, put_item::PutItemOutput, update_item::UpdateItemError},
+    types::{AttributeValue, error::ConditionalCheckFailedException},
+};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use domain::CursorSigner;
 use items_api::{App, DynamoStore};
@@ -93,4 +100,117 @@ async fn undecodable_stored_item_is_a_500_not_a_panic() {
     app.send(TestRequest::get(format!("/items/{ID}")))
         .await
         .assert_error(500, "INTERNAL_ERROR");
+}
+
+/// The functions' retry settings (lambda_support::aws::sdk_config: standard, 3 attempts),
+/// with no wait between attempts.
+fn with_standard_retries(
+    config: aws_sdk_dynamodb::config::Builder,
+) -> aws_sdk_dynamodb::config::Builder {
+    config.retry_config(
+        RetryConfig::standard()
+            .with_max_attempts(3)
+            .with_initial_backoff(Duration::from_millis(1)),
+    )
+}
+
+const INTERNAL_SERVER_ERROR: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"Internal server error"}"#;
+
+/// The item as stored at `version`.
+fn stored_at(version: u64) -> HashMap<String, AttributeValue> {
+    let text = |value: &str| AttributeValue::S(value.into());
+    HashMap::from([
+        ("id".to_string(), text(ID)),
+        ("name".to_string(), text("A")),
+        ("email".to_string(), text("a@example.com")),
+        ("description".to_string(), text("")),
+        ("status".to_string(), text("active")),
+        ("created_at".to_string(), text("2026-01-01T00:00:00.000Z")),
+        ("updated_at".to_string(), text("2026-01-01T00:00:00.000Z")),
+        (
+            "version".to_string(),
+            AttributeValue::N(version.to_string()),
+        ),
+        ("attributes".to_string(), AttributeValue::M(HashMap::new())),
+    ])
+}
+
+/// DynamoDB applied the update (version 3 → 4) but its answer was a 500. Retried, the update
+/// would meet its own version 4 and answer 412: the client would be told its write failed.
+/// A write that may have landed is not retried: 502, and the client reads to find out.
+#[tokio::test]
+async fn mocked_a_write_that_may_have_landed_is_502_not_retried_into_a_412() {
+    let landed_then_500 = mock!(Client::update_item)
+        .sequence()
+        .http_status(500, Some(INTERNAL_SERVER_ERROR.into()))
+        .error(|| {
+            UpdateItemError::ConditionalCheckFailedException(
+                ConditionalCheckFailedException::builder()
+                    .set_item(Some(stored_at(4)))
+                    .build(),
+            )
+        })
+        .build();
+    let app = app_over(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&landed_then_500],
+        with_standard_retries
+    ));
+    let response = send(
+        &app,
+        TestRequest::put(format!("/items/{ID}"), json!({"name": "B"})).header("if-match", "\"3\""),
+    )
+    .await;
+    response.assert_error(502, "DEPENDENCY_FAILURE");
+    assert_eq!(landed_then_500.num_calls(), 1, "not retried");
+}
+
+/// Throttling means DynamoDB did nothing, so writes are still retried after it.
+#[tokio::test]
+async fn mocked_a_throttled_write_is_retried() {
+    let throttled_once = mock!(Client::put_item)
+        .sequence()
+        .http_status(
+            400,
+            Some(r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate exceeded"}"#.into()),
+        )
+        .output(|| PutItemOutput::builder().build())
+        .build();
+    let app = app_over(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&throttled_once],
+        with_standard_retries
+    ));
+    let response = send(
+        &app,
+        TestRequest::post("/items", json!({"name": "A", "email": "a@example.com"})),
+    )
+    .await;
+    assert_eq!(response.status, 201, "{}", response.json());
+    assert_eq!(throttled_once.num_calls(), 2);
+}
+
+/// Reads change nothing: a 500 is retried as the SDK's standard mode does.
+#[tokio::test]
+async fn mocked_a_read_is_retried_after_a_500() {
+    let failed_once = mock!(Client::get_item)
+        .sequence()
+        .http_status(500, Some(INTERNAL_SERVER_ERROR.into()))
+        .output(|| {
+            GetItemOutput::builder()
+                .set_item(Some(stored_at(4)))
+                .build()
+        })
+        .build();
+    let app = app_over(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&failed_once],
+        with_standard_retries
+    ));
+    let response = send(&app, TestRequest::get(format!("/items/{ID}"))).await;
+    assert_eq!(response.status, 200, "{}", response.json());
+    assert_eq!(failed_once.num_calls(), 2);
 }
