@@ -1,6 +1,8 @@
 //! Dependency failures. Two come from the real local DynamoDB (a missing table, a stored
-//! item that does not decode); throttling and a DynamoDB 500 cannot be produced by a
-//! real local server on demand, so those tests (named `mocked_…`) use aws-smithy-mocks.
+//! item that does not decode). Exact per-call sequences (throttled then fine, a 500 after
+//! the write landed) cannot be ordered from a real server, so those tests (named
+//! `mocked_…`) use aws-smithy-mocks; the same faults at random, through the whole stack,
+//! are devstack's tests/faults.rs.
 
 use std::{collections::HashMap, time::Duration};
 
