@@ -129,12 +129,18 @@ async fn run(options: Options) -> Result<(), BoxError> {
         results.warm.push((subject.name.clone(), warm));
     }
     step(&format!("stream: {} changes", options.stream_changes));
+    let processor = stack
+        .functions
+        .iter()
+        .find(|function| function.name() == "stream-processor")
+        .ok_or("no stream-processor on the stack")?;
     results.stream = Some(
         stream::measure(
             &stack.clients().dynamodb,
             TABLE_NAME,
             item,
             &moto,
+            processor,
             options.stream_changes,
         )
         .await?,

@@ -123,10 +123,13 @@ impl Results {
         if let Some(stream) = &self.stream {
             let _ = writeln!(
                 out,
-                "\nStream processor: {} changes written → archived + notified in {:.1} s: **{:.0} records/s** (through the local event source mapping, 1 s batching window)",
+                "\nStream processor: {} changes written → archived + notified in {:.1} s: **{:.0} records/s** (through the local event source mapping, 1 s batching window, batches of 100); {} invocations, {:.1} s inside the processor, {:.2} s of its CPU",
                 stream.changes,
                 stream.elapsed.as_secs_f64(),
-                stream.per_second()
+                stream.per_second(),
+                stream.invocations,
+                stream.in_function.as_secs_f64(),
+                stream.cpu.as_secs_f64()
             );
         }
         let _ = writeln!(

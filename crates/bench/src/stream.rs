@@ -5,13 +5,19 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::{Client, types::AttributeValue};
-use devstack::Moto;
+use devstack::{FunctionHost, Moto};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 pub struct Throughput {
     pub changes: usize,
     pub elapsed: Duration,
+    pub invocations: usize,
+    /// Summed over the invocations: how much of `elapsed` the processor was working (most
+    /// of it waiting for S3 and SNS).
+    pub in_function: Duration,
+    /// user + sys of the processor's process over the burst.
+    pub cpu: Duration,
 }
 
 impl Throughput {
@@ -20,7 +26,14 @@ impl Throughput {
     }
 
     pub fn json(&self) -> Value {
-        json!({ "changes": self.changes, "seconds": self.elapsed.as_secs_f64(), "records_per_second": self.per_second() })
+        json!({
+            "changes": self.changes,
+            "seconds": self.elapsed.as_secs_f64(),
+            "records_per_second": self.per_second(),
+            "invocations": self.invocations,
+            "in_function_seconds": self.in_function.as_secs_f64(),
+            "cpu_seconds": self.cpu.as_secs_f64(),
+        })
     }
 }
 
@@ -31,9 +44,16 @@ pub async fn measure(
     table: &str,
     template_item: std::collections::HashMap<String, AttributeValue>,
     moto: &Moto,
+    processor: &FunctionHost,
     changes: usize,
 ) -> Result<Throughput, String> {
     let already = notifications(moto).await?;
+    processor.take_function_times();
+    let pid = processor
+        .process_timings()
+        .pid
+        .ok_or("no stream-processor process")?;
+    let cpu_before = crate::process::cpu_time(pid).ok_or("cannot read the processor's CPU time")?;
     let started = Instant::now();
     let mut writers = JoinSet::new();
     const WRITERS: usize = 16;
@@ -65,9 +85,16 @@ pub async fn measure(
     loop {
         let done = notifications(moto).await? - already;
         if done >= changes {
+            let elapsed = started.elapsed();
+            let times = processor.take_function_times();
+            let cpu_after =
+                crate::process::cpu_time(pid).ok_or("cannot read the processor's CPU time")?;
             return Ok(Throughput {
                 changes,
-                elapsed: started.elapsed(),
+                elapsed,
+                invocations: times.len(),
+                in_function: times.iter().sum(),
+                cpu: cpu_after.saturating_sub(cpu_before),
             });
         }
         if started.elapsed() > deadline {
@@ -75,7 +102,9 @@ pub async fn measure(
                 "only {done} of {changes} changes notified after {deadline:?}"
             ));
         }
-        tokio::time::sleep(Duration::from_millis(250)).await;
+        // Each poll has moto serialise every notification so far: poll gently, or the
+        // polling itself slows the moto the processor is waiting on.
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 

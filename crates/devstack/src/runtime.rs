@@ -104,6 +104,9 @@ struct Invocation {
     reply: oneshot::Sender<Result<Value, InvokeError>>,
 }
 
+/// Invocation times kept until [`FunctionHost::take_function_times`] drains them.
+const MAX_KEPT_FUNCTION_TIMES: usize = 100_000;
+
 /// An invocation the function has taken: when, and who waits for its result.
 struct InFlight {
     handed_out: Instant,
@@ -457,11 +460,12 @@ fn finish(shared: &Shared, request_id: &str, result: Result<Value, InvokeError>)
     let finished = Instant::now();
     match shared.in_flight.lock().unwrap().remove(request_id) {
         Some(in_flight) => {
-            shared
-                .function_times
-                .lock()
-                .unwrap()
-                .push(finished - in_flight.handed_out);
+            let mut times = shared.function_times.lock().unwrap();
+            // Nobody drains them in a long `devstack up`: keep a bench's worth, not forever.
+            if times.len() < MAX_KEPT_FUNCTION_TIMES {
+                times.push(finished - in_flight.handed_out);
+            }
+            drop(times);
             let mut process = shared.process.lock().unwrap();
             if let (Some(spawned), None) = (process.spawned, process.timings.first_response) {
                 process.timings.first_response = Some(finished - spawned);
