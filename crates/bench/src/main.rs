@@ -134,12 +134,16 @@ async fn run(options: Options) -> Result<(), BoxError> {
         .iter()
         .find(|function| function.name() == "stream-processor")
         .ok_or("no stream-processor on the stack")?;
+    let clients = stack.clients();
     results.stream = Some(
         stream::measure(
-            &stack.clients().dynamodb,
+            &clients.dynamodb,
             TABLE_NAME,
             item,
-            &moto,
+            stream::Inbox {
+                sqs: &clients.sqs,
+                url: &stack.inbox_queue_url,
+            },
             processor,
             options.stream_changes,
         )

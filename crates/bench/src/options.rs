@@ -6,7 +6,8 @@ pub const USAGE: &str = "usage: bench [--quick] [--vs CMD] [--cold N] [--request
                  repository root with the items function's environment), side by side
   --cold N       fresh processes per cold-start figure (default 20)
   --requests N   warm requests per function (default 2000)
-  --stream N     changes in the stream burst (default 5000)";
+  --stream N     changes in the stream burst (default 5000)
+(scripts/bench also takes --arm64: build the arm64 bootstraps first)";
 
 pub struct Options {
     pub cold_runs: usize,

@@ -123,8 +123,9 @@ impl Results {
         if let Some(stream) = &self.stream {
             let _ = writeln!(
                 out,
-                "\nStream processor: {} changes written → archived + notified in {:.1} s: **{:.0} records/s** (through the local event source mapping, 1 s batching window, batches of 100); {} invocations, {:.1} s inside the processor, {:.2} s of its CPU",
+                "\nStream processor: {} changes written, {} archived + notified in {:.1} s: **{:.0} records/s** (through the local event source mapping, 1 s batching window, batches of 100); {} invocations, {:.1} s inside the processor, {:.2} s of its CPU",
                 stream.changes,
+                stream.notified,
                 stream.elapsed.as_secs_f64(),
                 stream.per_second(),
                 stream.invocations,
