@@ -286,16 +286,15 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let spawned = Instant::now();
+        // Recorded before the spawn: a fast process may ask for its first event before
+        // `spawn` has even returned here.
+        *shared.process.lock().unwrap() = ProcessRecord {
+            spawned: Some(Instant::now()),
+            timings: ProcessTimings::default(),
+        };
         let mut child = match command.spawn() {
             Ok(child) => {
-                *shared.process.lock().unwrap() = ProcessRecord {
-                    spawned: Some(spawned),
-                    timings: ProcessTimings {
-                        pid: child.id(),
-                        ..ProcessTimings::default()
-                    },
-                };
+                shared.process.lock().unwrap().timings.pid = child.id();
                 child
             }
             Err(error) => {
