@@ -24,7 +24,7 @@ pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamT
 pub use gateway::{LocalGateway, RestRequest, rest_event};
 pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
-pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output};
+pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output, ProcessTimings};
 pub use stack::{
     BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, FaultOptions, Faults,
     INBOX_QUEUE, LocalClients, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,

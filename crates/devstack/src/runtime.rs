@@ -10,7 +10,7 @@ use std::{
     path::PathBuf,
     process::Stdio,
     sync::{Arc, Mutex as StdMutex},
-    time::{Duration, SystemTime, UNIX_EPOCH},
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
 
 use axum::{
@@ -104,10 +104,34 @@ struct Invocation {
     reply: oneshot::Sender<Result<Value, InvokeError>>,
 }
 
+/// Invocation times kept until [`FunctionHost::take_function_times`] drains them.
+const MAX_KEPT_FUNCTION_TIMES: usize = 100_000;
+
+/// An invocation the function has taken: when, and who waits for its result.
+struct InFlight {
+    handed_out: Instant,
+    reply: oneshot::Sender<Result<Value, InvokeError>>,
+}
+
+/// What a Lambda user measures about the current process, counted from its spawn: init ends
+/// at its first `next` request, the first response is its first posted result.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProcessTimings {
+    pub pid: Option<u32>,
+    pub init: Option<Duration>,
+    pub first_response: Option<Duration>,
+}
+
+#[derive(Default)]
+struct ProcessRecord {
+    spawned: Option<Instant>,
+    timings: ProcessTimings,
+}
+
 struct Shared {
     config: FunctionConfig,
     queue: Mutex<mpsc::UnboundedReceiver<Invocation>>,
-    in_flight: StdMutex<HashMap<String, oneshot::Sender<Result<Value, InvokeError>>>>,
+    in_flight: StdMutex<HashMap<String, InFlight>>,
     kill: Notify,
     output: StdMutex<Vec<String>>,
     next_id: StdMutex<u64>,
@@ -116,6 +140,9 @@ struct Shared {
     generation: watch::Sender<u64>,
     /// Whether the current process has asked for an event (its init is over).
     ready: std::sync::atomic::AtomicBool,
+    process: StdMutex<ProcessRecord>,
+    /// Time inside the function per finished invocation (event handed out → result posted).
+    function_times: StdMutex<Vec<Duration>>,
 }
 
 /// A running function: its Runtime API server and its supervised process.
@@ -148,6 +175,8 @@ impl FunctionHost {
             next_id: StdMutex::new(0),
             generation: watch::channel(0).0,
             ready: std::sync::atomic::AtomicBool::new(false),
+            process: StdMutex::new(ProcessRecord::default()),
+            function_times: StdMutex::new(Vec::new()),
         });
         let router = Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -195,6 +224,16 @@ impl FunctionHost {
         self.shared.output.lock().unwrap().clone()
     }
 
+    /// The current process's id, init and first-response times (for benchmarks).
+    pub fn process_timings(&self) -> ProcessTimings {
+        self.shared.process.lock().unwrap().timings
+    }
+
+    /// The time each invocation finished since the last call spent inside the function.
+    pub fn take_function_times(&self) -> Vec<Duration> {
+        std::mem::take(&mut *self.shared.function_times.lock().unwrap())
+    }
+
     /// Kills the process and stops serving; pending invocations fail with `Stopped`.
     pub fn stop(&self) {
         let _ = self.stop.send(true);
@@ -203,8 +242,8 @@ impl FunctionHost {
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        for (_, reply) in self.in_flight.lock().unwrap().drain() {
-            let _ = reply.send(Err(InvokeError::Stopped));
+        for (_, in_flight) in self.in_flight.lock().unwrap().drain() {
+            let _ = in_flight.reply.send(Err(InvokeError::Stopped));
         }
     }
 }
@@ -215,8 +254,8 @@ async fn until<T>(receiver: &mut watch::Receiver<T>, done: impl FnMut(&T) -> boo
 }
 
 fn fail_in_flight(shared: &Shared, error: InvokeError) {
-    for (_, reply) in shared.in_flight.lock().unwrap().drain() {
-        let _ = reply.send(Err(error.clone()));
+    for (_, in_flight) in shared.in_flight.lock().unwrap().drain() {
+        let _ = in_flight.reply.send(Err(error.clone()));
     }
 }
 
@@ -247,8 +286,17 @@ async fn supervise(shared: Arc<Shared>, runtime_api: String, mut stopped: watch:
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Recorded before the spawn: a fast process may ask for its first event before
+        // `spawn` has even returned here.
+        *shared.process.lock().unwrap() = ProcessRecord {
+            spawned: Some(Instant::now()),
+            timings: ProcessTimings::default(),
+        };
         let mut child = match command.spawn() {
-            Ok(child) => child,
+            Ok(child) => {
+                shared.process.lock().unwrap().timings.pid = child.id();
+                child
+            }
             Err(error) => {
                 eprintln!(
                     "{} | cannot start {}: {error}",
@@ -332,6 +380,12 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
     shared
         .ready
         .store(true, std::sync::atomic::Ordering::SeqCst);
+    {
+        let mut process = shared.process.lock().unwrap();
+        if let (Some(spawned), None) = (process.spawned, process.timings.init) {
+            process.timings.init = Some(spawned.elapsed());
+        }
+    }
     let mut generation = shared.generation.subscribe();
     let mine = *generation.borrow_and_update();
     let invocation = {
@@ -358,19 +412,21 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
         .duration_since(UNIX_EPOCH)
         .unwrap_or_default()
         + timeout;
-    shared
-        .in_flight
-        .lock()
-        .unwrap()
-        .insert(request_id.clone(), reply);
+    shared.in_flight.lock().unwrap().insert(
+        request_id.clone(),
+        InFlight {
+            handed_out: Instant::now(),
+            reply,
+        },
+    );
     // The timeout clock starts when the function receives the event, as on Lambda.
     let watchdog = shared.clone();
     let watched_id = request_id.clone();
     tokio::spawn(async move {
         tokio::time::sleep(timeout).await;
         let expired = watchdog.in_flight.lock().unwrap().remove(&watched_id);
-        if let Some(reply) = expired {
-            let _ = reply.send(Err(InvokeError::Timeout(timeout)));
+        if let Some(in_flight) = expired {
+            let _ = in_flight.reply.send(Err(InvokeError::Timeout(timeout)));
             watchdog.kill.notify_one();
         }
     });
@@ -378,6 +434,8 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
     let mut set = |name: &'static str, value: String| {
         headers.insert(name, value.parse().expect("header values are ASCII"));
     };
+    // As Lambda does: runtime interface clients (awslambdaric) decode only a JSON-typed event.
+    set("content-type", "application/json".into());
     set("lambda-runtime-aws-request-id", request_id);
     set(
         "lambda-runtime-deadline-ms",
@@ -398,9 +456,21 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
 }
 
 fn finish(shared: &Shared, request_id: &str, result: Result<Value, InvokeError>) -> StatusCode {
+    let finished = Instant::now();
     match shared.in_flight.lock().unwrap().remove(request_id) {
-        Some(reply) => {
-            let _ = reply.send(result);
+        Some(in_flight) => {
+            let mut times = shared.function_times.lock().unwrap();
+            // Nobody drains them in a long `devstack up`: keep a bench's worth, not forever.
+            if times.len() < MAX_KEPT_FUNCTION_TIMES {
+                times.push(finished - in_flight.handed_out);
+            }
+            drop(times);
+            let mut process = shared.process.lock().unwrap();
+            if let (Some(spawned), None) = (process.spawned, process.timings.first_response) {
+                process.timings.first_response = Some(finished - spawned);
+            }
+            drop(process);
+            let _ = in_flight.reply.send(result);
             StatusCode::ACCEPTED
         }
         // Already timed out, or never issued.

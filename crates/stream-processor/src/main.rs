@@ -1,8 +1,16 @@
 use lambda_runtime::{Error, run, service_fn};
 use stream_processor::{Archive, Config, Notifier, Processor};
 
-#[tokio::main]
-async fn main() -> Result<(), Error> {
+fn main() -> Result<(), Error> {
+    // SAFETY: first thing in main; the Tokio runtime (and any other thread) starts below.
+    unsafe { lambda_support::tls::use_single_ca_bundle() };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve())
+}
+
+async fn serve() -> Result<(), Error> {
     lambda_support::logs::init();
     let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
     let shared = lambda_support::aws::sdk_config().await;

@@ -1,0 +1,217 @@
+//! The benchmark suite behind `scripts/bench`: cold start (items-api, the hello-world floor,
+//! and optionally any other Runtime API process), warm latency per route through the local
+//! API Gateway, CPU time and peak memory of the function process, stream-processor
+//! throughput, and artefact sizes. Prints a Markdown table and writes target/bench/results.json.
+
+mod cold;
+mod options;
+mod process;
+mod report;
+mod sizes;
+mod stats;
+mod stream;
+mod subject;
+mod warm;
+
+use std::{collections::BTreeMap, path::Path};
+
+use axum::http::HeaderMap;
+use devstack::{
+    DEFAULT_API_KEY, DynamoBackend, LocalDynamo, LocalStack, Moto, MotoBackend, Output,
+    RestRequest, StackOptions, TABLE_NAME, Template, function_environment, rest_event,
+    workspace_binaries,
+};
+use serde_json::Value;
+
+use crate::{options::Options, subject::Subject};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[tokio::main]
+async fn main() {
+    let options = match Options::parse(std::env::args().skip(1)) {
+        Ok(options) => options,
+        Err(message) => {
+            eprintln!("{message}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(error) = run(options).await {
+        eprintln!("bench failed: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn step(message: &str) {
+    eprintln!("==> {message}");
+}
+
+async fn run(options: Options) -> Result<(), BoxError> {
+    let template = Template::load(Path::new("template.yaml"))?;
+    let release = workspace_binaries("release");
+    step("local stack: moto, dynoxide, both functions, the stream trigger");
+    let moto = Moto::start().await?;
+    let stack = LocalStack::start(StackOptions {
+        template: "template.yaml".into(),
+        binaries: release.clone(),
+        gateway: ([127, 0, 0, 1], 0).into(),
+        api_key: DEFAULT_API_KEY.into(),
+        dynamo: DynamoBackend::InMemory { port: 0 },
+        moto: MotoBackend::External(moto.endpoint().into()),
+        output: Output::Discarded,
+        faults: None,
+        verbose: false,
+    })
+    .await?;
+    let item = created_item(&stack).await?;
+    let id = item["id"].as_s().map_err(|_| "no id")?.clone();
+
+    // The API phases get their own table, so the stream trigger's work does not compete
+    // with the requests being timed.
+    let api_dynamo = LocalDynamo::start_in_memory().await?;
+    api_dynamo
+        .create_table(TABLE_NAME, &template.table("ItemsTable")?)
+        .await?;
+    api_dynamo
+        .client()
+        .put_item()
+        .table_name(TABLE_NAME)
+        .set_item(Some(item.clone()))
+        .send()
+        .await?;
+    let definition = template
+        .functions(&stack.names)?
+        .into_iter()
+        .find(|function| !function.routes.is_empty())
+        .ok_or("no function has Api events")?;
+    let api = template.api(&stack.names)?;
+    let environment = function_environment(&definition, api_dynamo.endpoint(), moto.endpoint());
+    let items_api = Subject {
+        name: "items-api".into(),
+        binary: release.join("items-api"),
+        environment: environment.clone(),
+    };
+    let floor = Subject {
+        name: "lambda-floor".into(),
+        binary: release.join("lambda-floor"),
+        environment: environment.clone(),
+    };
+    let vs = options
+        .vs
+        .as_deref()
+        .map(|command| Subject::command("vs", command, environment.clone()));
+    let get_event = get_item_event(&id, &api.stage);
+
+    let mut results = report::Results::new(&options);
+    for subject in [Some(&items_api), Some(&floor), vs.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        step(&format!(
+            "cold start: {} × {}",
+            subject.name, options.cold_runs
+        ));
+        let cold = cold::measure(subject, &get_event, options.cold_runs).await?;
+        results.cold.push((subject.name.clone(), cold));
+    }
+    for subject in [Some(&items_api), vs.as_ref()].into_iter().flatten() {
+        step(&format!(
+            "warm: {} × {} requests",
+            subject.name, options.warm_requests
+        ));
+        let warm = warm::measure(
+            subject,
+            &api,
+            &definition.routes,
+            DEFAULT_API_KEY,
+            options.warm_requests,
+        )
+        .await?;
+        results.warm.push((subject.name.clone(), warm));
+    }
+    step(&format!("stream: {} changes", options.stream_changes));
+    let processor = stack
+        .functions
+        .iter()
+        .find(|function| function.name() == "stream-processor")
+        .ok_or("no stream-processor on the stack")?;
+    let clients = stack.clients();
+    results.stream = Some(
+        stream::measure(
+            &clients.dynamodb,
+            TABLE_NAME,
+            item,
+            stream::Inbox {
+                sqs: &clients.sqs,
+                url: &stack.inbox_queue_url,
+            },
+            processor,
+            options.stream_changes,
+        )
+        .await?,
+    );
+    for function in ["items-api", "stream-processor", "lambda-floor"] {
+        results
+            .artefacts
+            .extend(sizes::measure(function, "x86_64", &release.join(function)));
+        let arm64 = workspace_binaries("lambda")
+            .join(function)
+            .join("bootstrap");
+        results
+            .artefacts
+            .extend(sizes::measure(function, "arm64", &arm64));
+    }
+    stack.stop();
+
+    println!("{}", results.table());
+    let path = workspace_binaries("bench").join("results.json");
+    std::fs::write(&path, serde_json::to_string_pretty(&results.json())?)?;
+    eprintln!("==> {}", path.display());
+    Ok(())
+}
+
+/// An item created through the stack's own API, read back as DynamoDB stores it: the item the
+/// cold starts read and the template of the stream burst.
+async fn created_item(
+    stack: &LocalStack,
+) -> Result<std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>, BoxError> {
+    let created = devstack::http::request(
+        "POST",
+        &format!("{}/items", stack.gateway_url),
+        &[("x-api-key", &stack.api_key)],
+        br#"{"name":"Bench item","email":"bench@example.com","attributes":{"color":"blue"}}"#,
+    )
+    .await?;
+    let id = created.json()["id"]
+        .as_str()
+        .ok_or("POST /items returned no id")?
+        .to_string();
+    let stored = stack
+        .clients()
+        .dynamodb
+        .get_item()
+        .table_name(TABLE_NAME)
+        .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id))
+        .send()
+        .await?;
+    Ok(stored.item.ok_or("the created item is not in the table")?)
+}
+
+/// API Gateway's event for `GET /items/{id}`, with the API key.
+fn get_item_event(id: &str, stage: &str) -> Value {
+    let mut headers = HeaderMap::new();
+    headers.insert("x-api-key", DEFAULT_API_KEY.parse().expect("ASCII"));
+    rest_event(RestRequest {
+        method: "GET",
+        resource: "/items/{id}",
+        path: &format!("/items/{id}"),
+        query: None,
+        headers: &headers,
+        path_parameters: &BTreeMap::from([("id".to_string(), id.to_string())]),
+        body: b"",
+        stage,
+        request_id: "bench-cold-start",
+        api_key: Some(DEFAULT_API_KEY),
+        source_ip: "127.0.0.1",
+    })
+}

@@ -1,0 +1,49 @@
+//! A function under test: a binary speaking the Lambda Runtime API and its environment.
+
+use std::{path::PathBuf, time::Duration};
+
+use devstack::{FunctionConfig, Output};
+
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub name: String,
+    pub binary: PathBuf,
+    pub environment: Vec<(String, String)>,
+}
+
+impl Subject {
+    /// A `bootstrap` script running `command` from the repository root, as a custom runtime's
+    /// bootstrap does: `exec` keeps one process, so its pid is the function's.
+    pub fn command(name: &str, command: &str, mut environment: Vec<(String, String)>) -> Self {
+        // Lambda sets both; boto3 and the AWS CLI read only this one.
+        environment.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
+        let directory = devstack::workspace_binaries("bench");
+        std::fs::create_dir_all(&directory).expect("target/bench is writable");
+        let binary = directory.join(format!("{name}-bootstrap"));
+        let root = std::env::current_dir().expect("a working directory");
+        let script = format!(
+            "#!/bin/sh\ncd '{}' || exit 1\nexec {command}\n",
+            root.display()
+        );
+        std::fs::write(&binary, script).expect("target/bench is writable");
+        let mut permissions = std::fs::metadata(&binary).unwrap().permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut permissions, 0o755);
+        std::fs::set_permissions(&binary, permissions).expect("target/bench is writable");
+        Self {
+            name: name.into(),
+            binary,
+            environment,
+        }
+    }
+
+    pub fn config(&self) -> FunctionConfig {
+        FunctionConfig {
+            name: self.name.clone(),
+            binary: self.binary.clone(),
+            environment: self.environment.clone(),
+            timeout: Duration::from_secs(30),
+            memory_mb: 256,
+            output: Output::Discarded,
+        }
+    }
+}

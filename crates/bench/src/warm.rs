@@ -1,0 +1,175 @@
+//! Warm latency through the local API Gateway, one client in a closed loop over a mix of all
+//! five routes, with the function process's CPU time and peak memory.
+
+use std::{collections::BTreeMap, time::Duration, time::Instant};
+
+use devstack::{ApiDefinition, FunctionHost, LocalGateway, http};
+use serde_json::{Value, json};
+use tokio::net::TcpListener;
+
+use crate::{process, stats::Summary, subject::Subject};
+
+/// The routes in the order of one create → read → list → update → delete cycle.
+pub const ROUTES: [&str; 5] = [
+    "POST /items",
+    "GET /items/{id}",
+    "GET /items",
+    "PUT /items/{id}",
+    "DELETE /items/{id}",
+];
+
+pub struct Warm {
+    pub per_route: Vec<(&'static str, Summary)>,
+    pub all: Summary,
+    /// Of each request, the time inside the function (event handed out → result posted).
+    pub in_function: Summary,
+    pub cpu_ms_per_1000: f64,
+    pub peak_rss_mib: f64,
+    pub statuses: BTreeMap<u16, usize>,
+}
+
+impl Warm {
+    pub fn json(&self) -> Value {
+        let routes: serde_json::Map<String, Value> = self
+            .per_route
+            .iter()
+            .map(|(route, summary)| (route.to_string(), summary.json()))
+            .collect();
+        json!({
+            "routes": routes,
+            "all": self.all.json(),
+            "in_function": self.in_function.json(),
+            "cpu_ms_per_1000_requests": self.cpu_ms_per_1000,
+            "peak_rss_mib": self.peak_rss_mib,
+            "statuses": self.statuses,
+        })
+    }
+}
+
+pub struct Client {
+    base: String,
+    api_key: String,
+}
+
+impl Client {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: &str,
+    ) -> Result<(http::HttpResponse, Duration), String> {
+        let url = format!("{}{path}", self.base);
+        let started = Instant::now();
+        let response = http::request(
+            method,
+            &url,
+            &[("x-api-key", &self.api_key)],
+            body.as_bytes(),
+        )
+        .await
+        .map_err(|e| format!("{method} {path}: {e}"))?;
+        Ok((response, started.elapsed()))
+    }
+
+    /// One create → read → list → update → delete cycle; each route's latency and status.
+    async fn cycle(&self) -> Result<Vec<(usize, Duration, u16)>, String> {
+        let (created, elapsed) = self
+            .send(
+                "POST",
+                "/items",
+                r#"{"name":"Bench item","email":"bench@example.com","attributes":{"color":"blue"}}"#,
+            )
+            .await?;
+        let mut results = vec![(0, elapsed, created.status)];
+        let id = serde_json::from_slice::<Value>(&created.body)
+            .ok()
+            .and_then(|item| item["id"].as_str().map(str::to_string))
+            .ok_or_else(|| {
+                format!(
+                    "POST /items answered {}: {}",
+                    created.status,
+                    created.text()
+                )
+            })?;
+        let item = format!("/items/{id}");
+        for (route, method, path, body) in [
+            (1, "GET", item.as_str(), ""),
+            (2, "GET", "/items?limit=10", ""),
+            (3, "PUT", item.as_str(), r#"{"status":"inactive"}"#),
+            (4, "DELETE", item.as_str(), ""),
+        ] {
+            let (response, elapsed) = self.send(method, path, body).await?;
+            results.push((route, elapsed, response.status));
+        }
+        Ok(results)
+    }
+}
+
+/// Serves `subject` behind a gateway without throttling (the bench measures latency, not the
+/// usage plan) and runs `requests` requests after a warm-up.
+pub async fn measure(
+    subject: &Subject,
+    api: &ApiDefinition,
+    routes: &[(String, String)],
+    api_key: &str,
+    requests: usize,
+) -> Result<Warm, String> {
+    let api = ApiDefinition {
+        throttle_burst: u64::MAX,
+        throttle_rate: f64::MAX,
+        quota_limit: None,
+        ..api.clone()
+    };
+    let host = FunctionHost::start(subject.config())
+        .await
+        .map_err(|e| e.to_string())?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| e.to_string())?;
+    let gateway = LocalGateway::start(listener, api, routes, api_key.into(), host.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    let client = Client {
+        base: format!("http://{}", gateway.address),
+        api_key: api_key.into(),
+    };
+    for _ in 0..20 {
+        client.cycle().await?;
+    }
+    host.take_function_times();
+    let pid = host.process_timings().pid.ok_or("no function process")?;
+    let cpu_before = process::cpu_time(pid).ok_or("cannot read the process's CPU time")?;
+    let mut per_route: Vec<Vec<Duration>> = vec![Vec::new(); ROUTES.len()];
+    let mut statuses = BTreeMap::new();
+    let mut sent = 0;
+    while sent < requests {
+        for (route, elapsed, status) in client.cycle().await? {
+            per_route[route].push(elapsed);
+            *statuses.entry(status).or_insert(0) += 1;
+            sent += 1;
+        }
+    }
+    if host.process_timings().pid != Some(pid) {
+        return Err(format!(
+            "{}: the process restarted during the run",
+            subject.name
+        ));
+    }
+    let cpu = process::cpu_time(pid).ok_or("cannot read the process's CPU time")? - cpu_before;
+    let peak_rss_mib = process::peak_rss_mib(pid).ok_or("cannot read the process's memory")?;
+    let in_function = Summary::of(&host.take_function_times());
+    host.stop();
+    let all: Vec<Duration> = per_route.iter().flatten().copied().collect();
+    Ok(Warm {
+        per_route: ROUTES
+            .iter()
+            .zip(&per_route)
+            .map(|(route, samples)| (*route, Summary::of(samples)))
+            .collect(),
+        all: Summary::of(&all),
+        in_function,
+        cpu_ms_per_1000: cpu.as_secs_f64() * 1000.0 * 1000.0 / sent as f64,
+        peak_rss_mib,
+        statuses,
+    })
+}
