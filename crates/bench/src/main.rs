@@ -135,20 +135,8 @@ async fn run(options: Options) -> Result<(), BoxError> {
         .iter()
         .find(|function| function.name() == "stream-processor")
         .ok_or("no stream-processor on the stack")?;
-    let clients = stack.clients();
     results.stream = Some(
-        stream::measure(
-            &clients.dynamodb,
-            TABLE_NAME,
-            item,
-            stream::Inbox {
-                sqs: &clients.sqs,
-                url: &stack.inbox_queue_url,
-            },
-            processor,
-            options.stream_changes,
-        )
-        .await?,
+        stream::measure(&stack, TABLE_NAME, item, processor, options.stream_changes).await?,
     );
     for function in ["items-api", "stream-processor", "lambda-floor"] {
         results

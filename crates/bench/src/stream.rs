@@ -1,19 +1,23 @@
 //! Stream-processor throughput: a burst of changes written straight to the table, timed
-//! until every one is archived and notified (the processor publishes a change's notification
-//! only after its archive object is written). Notifications are counted in the SQS queue
-//! subscribed to the topic: a constant-time question to moto, where listing every
-//! notification keeps moto busy for seconds and slows the processor it serves.
+//! until the stream's event source mapping has had every change processed: a record counts
+//! once an invocation holding it answered without reporting it or an earlier record failed,
+//! and the processor answers so only after the change's archive object is written and its
+//! notification published. Checked at the end against moto's own record of the
+//! notifications. The SQS queue the stack subscribes to the topic is unsubscribed first:
+//! moto delivers to a queue in time that grows with the queue's length, which would make
+//! this a measure of moto's SQS.
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use aws_sdk_dynamodb::{Client, types::AttributeValue};
-use devstack::FunctionHost;
+use aws_sdk_dynamodb::types::AttributeValue;
+use devstack::{FunctionHost, LocalStack};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
 pub struct Throughput {
     pub changes: usize,
-    /// Changes whose notification arrived (fewer when the processor gave some up).
+    /// Changes the processor finished (fewer when it gave some up).
     pub notified: usize,
     pub elapsed: Duration,
     pub invocations: usize,
@@ -42,26 +46,23 @@ impl Throughput {
     }
 }
 
-/// The queue subscribed to the notifications topic.
-pub struct Inbox<'a> {
-    pub sqs: &'a aws_sdk_sqs::Client,
-    pub url: &'a str,
-}
-
-/// No new notification for this long: the processor gave the rest up (retries exhausted).
+/// No record finished for this long: the processor gave the rest up (retries exhausted).
 const STALLED: Duration = Duration::from_secs(30);
 
 /// Writes `changes` copies of `template_item` (a real item the API created) under new ids,
-/// and waits until the inbox has a notification for each, or stops growing.
+/// and waits until the processor has finished each, or stops making progress.
 pub async fn measure(
-    dynamodb: &Client,
+    stack: &LocalStack,
     table: &str,
     template_item: std::collections::HashMap<String, AttributeValue>,
-    inbox: Inbox<'_>,
     processor: &FunctionHost,
     changes: usize,
 ) -> Result<Throughput, String> {
-    let already = notifications(&inbox).await?;
+    let clients = stack.clients();
+    unsubscribe_everything(&clients.sns).await?;
+    let dynamodb = &clients.dynamodb;
+    let deliveries_before = stack.stream_deliveries().len();
+    let notifications_before = notifications(stack).await?;
     processor.take_function_times();
     let pid = processor
         .process_timings()
@@ -97,15 +98,21 @@ pub async fn measure(
     }
     let (mut last_count, mut last_progress) = (0, Instant::now());
     loop {
-        let done = notifications(&inbox).await?.saturating_sub(already);
+        let (done, finished_at) = finished(stack, deliveries_before);
         if done > last_count {
-            (last_count, last_progress) = (done, Instant::now());
+            (last_count, last_progress) = (done, finished_at.unwrap_or_else(Instant::now));
         }
         if done >= changes || last_progress.elapsed() > STALLED {
             let elapsed = last_progress - started;
             let times = processor.take_function_times();
             let cpu_after =
                 crate::process::cpu_time(pid).ok_or("cannot read the processor's CPU time")?;
+            let published = notifications(stack).await? - notifications_before;
+            if published < done {
+                return Err(format!(
+                    "the processor finished {done} changes but moto saw {published} notifications"
+                ));
+            }
             return Ok(Throughput {
                 changes,
                 notified: done.min(changes),
@@ -119,19 +126,51 @@ pub async fn measure(
     }
 }
 
-async fn notifications(inbox: &Inbox<'_>) -> Result<usize, String> {
-    let count = aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages;
-    let attributes = inbox
-        .sqs
-        .get_queue_attributes()
-        .queue_url(inbox.url)
-        .attribute_names(count.clone())
+/// Distinct records the mapping's invocations (after the first `skip`) finished, and when
+/// the last of them finished.
+fn finished(stack: &LocalStack, skip: usize) -> (usize, Option<Instant>) {
+    let mut records = HashSet::new();
+    let mut last = None;
+    for delivery in stack.stream_deliveries().into_iter().skip(skip) {
+        if delivery.function_error.is_some() {
+            continue;
+        }
+        let first_failed = delivery.reported_failures.first();
+        for sequence_number in &delivery.sequence_numbers {
+            if Some(sequence_number) == first_failed {
+                break;
+            }
+            if records.insert(sequence_number.clone()) {
+                last = Some(delivery.finished);
+            }
+        }
+    }
+    (records.len(), last)
+}
+
+async fn unsubscribe_everything(sns: &aws_sdk_sns::Client) -> Result<(), String> {
+    let subscriptions = sns
+        .list_subscriptions()
         .send()
         .await
-        .map_err(|e| format!("SQS: {e:?}"))?;
-    attributes
-        .attributes()
-        .and_then(|attributes| attributes.get(&count))
-        .and_then(|value| value.parse().ok())
-        .ok_or_else(|| "SQS: no message count".to_string())
+        .map_err(|e| format!("SNS: {e:?}"))?;
+    for subscription in subscriptions.subscriptions() {
+        if let Some(arn) = subscription.subscription_arn() {
+            sns.unsubscribe()
+                .subscription_arn(arn)
+                .send()
+                .await
+                .map_err(|e| format!("SNS: {e:?}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// Notifications moto has published so far (read once before and once after the burst).
+async fn notifications(stack: &LocalStack) -> Result<usize, String> {
+    stack
+        .sent_notifications()
+        .await
+        .map(|sent| sent.len())
+        .map_err(|e| format!("moto: {e}"))
 }
