@@ -135,9 +135,8 @@ async fn run(options: Options) -> Result<(), BoxError> {
         .iter()
         .find(|function| function.name() == "stream-processor")
         .ok_or("no stream-processor on the stack")?;
-    results.stream = Some(
-        stream::measure(&stack, TABLE_NAME, item, processor, options.stream_changes).await?,
-    );
+    results.stream =
+        Some(stream::measure(&stack, TABLE_NAME, item, processor, options.stream_changes).await?);
     for function in ["items-api", "stream-processor", "lambda-floor"] {
         results
             .artefacts
