@@ -14,9 +14,11 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FunctionConfig, FunctionHost, InvokeError,
-    LocalStack, MotoBackend, Output, StackOptions, http,
+    BUCKET_NAME, DEFAULT_API_KEY, FunctionConfig, FunctionHost, InvokeError, LocalStack, Output,
+    http,
 };
+mod support;
+
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -27,26 +29,7 @@ async fn stack() -> LocalStack {
 }
 
 async fn stack_with(output: Output) -> LocalStack {
-    let binaries = devstack::workspace_binaries("debug");
-    for binary in ["items-api", "stream-processor"] {
-        assert!(
-            binaries.join(binary).is_file(),
-            "{binary} is not built: run `cargo test --workspace` (scripts/test)"
-        );
-    }
-    LocalStack::start(StackOptions {
-        template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"),
-        binaries,
-        gateway: ([127, 0, 0, 1], 0).into(),
-        api_key: KEY.into(),
-        dynamo: DynamoBackend::InMemory { port: 0 },
-        moto: MotoBackend::Spawn { port: 0 },
-        output,
-        verbose: false,
-        faults: None,
-    })
-    .await
-    .expect("the local stack starts")
+    support::start_stack(KEY, output, None).await
 }
 
 async fn call(

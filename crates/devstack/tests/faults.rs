@@ -20,9 +20,12 @@ use std::{
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use devstack::{
-    BUCKET_NAME, DynamoBackend, FaultCounts, FaultKind, FaultOptions, FaultPlan, LocalStack,
-    MotoBackend, Output, Service, StackOptions, TABLE_NAME, http, read_stream_records,
+    BUCKET_NAME, FaultCounts, FaultKind, FaultOptions, FaultPlan, LocalStack, Output, Service,
+    TABLE_NAME, http, read_stream_records,
 };
+
+mod support;
+
 use serde_json::{Value, json};
 
 const KEY: &str = "faults-test-key";
@@ -32,29 +35,11 @@ fn long_run() -> bool {
 }
 
 async fn stack_with_faults(services: Vec<Service>, rate: f64, seed: u64) -> LocalStack {
-    let binaries = devstack::workspace_binaries("debug");
-    for binary in ["items-api", "stream-processor"] {
-        assert!(
-            binaries.join(binary).is_file(),
-            "{binary} is not built: run `cargo test --workspace` (scripts/test)"
-        );
-    }
-    LocalStack::start(StackOptions {
-        template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"),
-        binaries,
-        gateway: ([127, 0, 0, 1], 0).into(),
-        api_key: KEY.into(),
-        dynamo: DynamoBackend::InMemory { port: 0 },
-        moto: MotoBackend::Spawn { port: 0 },
-        output: Output::Discarded,
-        verbose: false,
-        faults: Some(FaultOptions {
-            plan: FaultPlan::new(rate, Vec::new(), seed),
-            services,
-        }),
-    })
-    .await
-    .expect("the local stack starts")
+    let faults = FaultOptions {
+        plan: FaultPlan::new(rate, Vec::new(), seed),
+        services,
+    };
+    support::start_stack(KEY, Output::Discarded, Some(faults)).await
 }
 
 async fn call(

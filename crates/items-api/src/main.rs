@@ -2,12 +2,8 @@ use items_api::{App, Config, DynamoStore};
 use lambda_http::{Error, run, service_fn};
 
 fn main() -> Result<(), Error> {
-    // SAFETY: first thing in main; the Tokio runtime (and any other thread) starts below.
-    unsafe { lambda_support::tls::use_single_ca_bundle() };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(serve())
+    // SAFETY: first thing in main; the Tokio runtime (and any other thread) starts inside.
+    unsafe { lambda_support::tls::start(serve()) }
 }
 
 async fn serve() -> Result<(), Error> {

@@ -26,3 +26,19 @@ pub unsafe fn use_single_ca_bundle() {
         unsafe { std::env::set_var("SSL_CERT_FILE", bundle) };
     }
 }
+
+/// Runs a function's async `main` on a multi-thread Tokio runtime, after pointing rustls at
+/// the one CA bundle (which has to happen while the process still has one thread).
+///
+/// # Safety
+/// As [`use_single_ca_bundle`]: call it first thing in `main`, before any thread exists.
+pub unsafe fn start<T, E: From<std::io::Error>>(
+    main: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    // SAFETY: the caller guarantees this process has one thread.
+    unsafe { use_single_ca_bundle() };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(main)
+}
