@@ -14,8 +14,8 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DEFAULT_API_KEY, FunctionConfig, FunctionHost, InvokeError, LocalStack, Output,
-    http,
+    BUCKET_NAME, DEFAULT_API_KEY, FunctionConfig, FunctionHost, InvokeError, LocalClients,
+    LocalStack, Output, http,
 };
 mod support;
 
@@ -52,6 +52,25 @@ async fn call(
     )
     .await
     .unwrap()
+}
+
+/// The archive bucket's keys (the first page: these tests write a handful), or None if
+/// listing failed.
+async fn archive_keys(clients: &LocalClients) -> Option<Vec<String>> {
+    let listed = clients
+        .s3
+        .list_objects_v2()
+        .bucket(BUCKET_NAME)
+        .send()
+        .await
+        .ok()?;
+    Some(
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// Polls `check` every 100 ms until it gives a value or `limit` passes.
@@ -245,19 +264,10 @@ async fn changes_reach_the_archive_and_the_topic_within_seconds() {
     let started = Instant::now();
 
     let key = eventually(Duration::from_secs(10), || async {
-        let listed = clients
-            .s3
-            .list_objects_v2()
-            .bucket(BUCKET_NAME)
-            .send()
-            .await
-            .ok()?;
-        listed
-            .contents()
-            .iter()
-            .filter_map(|o| o.key())
+        archive_keys(&clients)
+            .await?
+            .into_iter()
             .find(|k| k.ends_with(&format!("{id}.json")))
-            .map(str::to_string)
     })
     .await
     .expect("the archive object appears");
@@ -337,15 +347,9 @@ async fn a_full_crud_run_leaves_no_personal_data_in_either_functions_logs() {
     // The stream processor has handled all three changes once the tombstone is archived.
     let clients = stack.clients();
     eventually(Duration::from_secs(15), || async {
-        let listed = clients
-            .s3
-            .list_objects_v2()
-            .bucket(BUCKET_NAME)
-            .send()
-            .await
-            .ok()?;
-        let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
-        keys.iter()
+        archive_keys(&clients)
+            .await?
+            .iter()
             .any(|k| k.contains(&format!("{id}/deleted-v")))
             .then_some(())
     })
@@ -504,12 +508,8 @@ async fn an_overrun_is_a_timeout_not_a_hang_and_the_process_is_replaced() {
 /// README's flow (scripts/smoke) against it, `invoke` and `peek`, then a clean Ctrl-C.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
     let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = std::env::temp_dir().join(format!("devstack-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(workspace.join("template.yaml"), root.join("template.yaml")).unwrap();
+    let root = support::scratch_root("devstack-e2e");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -525,25 +525,8 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
     ];
     let devstack = env!("CARGO_BIN_EXE_devstack");
 
-    let mut up = tokio::process::Command::new(devstack)
-        .arg("up")
-        .args(common)
-        .args([
-            "--in-memory",
-            "--port",
-            &port,
-            "--dynamodb-port",
-            "0",
-            "--moto-port",
-            "0",
-        ])
-        // No --api-key: the documented default, which the README's curls use literally.
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(up.stdout.take().unwrap()).lines();
+    // No --api-key: the documented default, which the README's curls use literally.
+    let (up, mut lines) = support::spawn_up(&root, &port, &[]);
     let banner = tokio::time::timeout(Duration::from_secs(60), async {
         let mut seen = Vec::new();
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -651,16 +634,7 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
         "{peeked}"
     );
 
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &up.id().unwrap().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), up.wait())
-        .await
-        .expect("stops on Ctrl-C")
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
+    support::interrupt_and_wait(up).await;
     assert!(
         !root.join(".dev/endpoints.json").exists(),
         "the state file is removed"

@@ -14,7 +14,6 @@
 
 use std::{
     collections::{BTreeMap, HashMap, HashSet},
-    path::PathBuf,
     time::{Duration, Instant},
 };
 
@@ -699,8 +698,6 @@ async fn the_stream_under_s3_and_sns_faults_reports_exact_failures_and_loses_not
 /// documents the flags, and a rate out of range is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_up_command_injects_the_faults_its_flags_ask_for() {
-    use tokio::io::{AsyncBufReadExt, BufReader};
-
     let devstack = env!("CARGO_BIN_EXE_devstack");
     let help = tokio::process::Command::new(devstack)
         .arg("--help")
@@ -724,38 +721,16 @@ async fn the_up_command_injects_the_faults_its_flags_ask_for() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not a rate between 0 and 1"));
 
-    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let root = std::env::temp_dir().join(format!("devstack-faults-{}", std::process::id()));
-    std::fs::create_dir_all(&root).unwrap();
-    std::fs::copy(workspace.join("template.yaml"), root.join("template.yaml")).unwrap();
-    let binaries = devstack::workspace_binaries("debug");
-    let mut up = tokio::process::Command::new(devstack)
-        .arg("up")
-        .args(["--root", root.to_str().unwrap()])
-        .args(["--binaries", binaries.to_str().unwrap()])
-        .args([
-            "--in-memory",
-            "--port",
-            "0",
-            "--dynamodb-port",
-            "0",
-            "--moto-port",
-            "0",
-        ])
-        .args([
-            "--faults",
-            "1",
-            "--fault-kinds",
-            "throttle",
-            "--fault-services",
-            "dynamodb",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(up.stdout.take().unwrap()).lines();
+    let root = support::scratch_root("devstack-faults");
+    let flags = [
+        "--faults",
+        "1",
+        "--fault-kinds",
+        "throttle",
+        "--fault-services",
+        "dynamodb",
+    ];
+    let (up, mut lines) = support::spawn_up(&root, "0", &flags);
     let (faults_line, api_url) = tokio::time::timeout(Duration::from_secs(60), async {
         let mut faults_line = None;
         while let Some(line) = lines.next_line().await.unwrap() {
@@ -790,15 +765,6 @@ async fn the_up_command_injects_the_faults_its_flags_ask_for() {
     assert_eq!(response.json()["code"], "THROTTLED");
     assert_eq!(response.header("retry-after"), Some("1"));
 
-    let status = std::process::Command::new("kill")
-        .args(["-INT", &up.id().unwrap().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let exit = tokio::time::timeout(Duration::from_secs(15), up.wait())
-        .await
-        .expect("stops on Ctrl-C")
-        .unwrap();
-    assert!(exit.success(), "{exit:?}");
+    support::interrupt_and_wait(up).await;
     let _ = std::fs::remove_dir_all(&root);
 }

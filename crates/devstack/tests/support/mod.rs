@@ -1,6 +1,11 @@
-//! What the whole-stack test files share: starting the local stack on free ports.
+//! What the whole-stack test files share: starting the local stack on free ports, in
+//! process or as the `devstack up` command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use tokio::io::{AsyncBufReadExt, BufReader, Lines};
+use tokio::process::{Child, ChildStdout, Command};
 
 use devstack::{DynamoBackend, FaultOptions, LocalStack, MotoBackend, Output, StackOptions};
 
@@ -31,4 +36,47 @@ pub async fn start_stack(
     })
     .await
     .expect("the local stack starts")
+}
+
+/// A scratch `--root` for the `devstack` command: a directory with a copy of template.yaml.
+pub fn scratch_root(name: &str) -> PathBuf {
+    let workspace = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::copy(workspace.join("template.yaml"), root.join("template.yaml")).unwrap();
+    root
+}
+
+/// `devstack up` (what scripts/dev runs) in `root`, in memory, with the debug binaries, the
+/// gateway on `port` and every backend on a free port, plus `extra` flags; its stdout as lines.
+pub fn spawn_up(root: &Path, port: &str, extra: &[&str]) -> (Child, Lines<BufReader<ChildStdout>>) {
+    let binaries = devstack::workspace_binaries("debug");
+    let mut up = Command::new(env!("CARGO_BIN_EXE_devstack"))
+        .arg("up")
+        .args(["--root", root.to_str().unwrap()])
+        .args(["--binaries", binaries.to_str().unwrap()])
+        .args(["--in-memory", "--port", port])
+        .args(["--dynamodb-port", "0", "--moto-port", "0"])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(up.stdout.take().unwrap()).lines();
+    (up, lines)
+}
+
+/// Ctrl-C to a spawned `devstack up`, which must then exit cleanly within 15 s.
+pub async fn interrupt_and_wait(mut up: Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &up.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(15), up.wait())
+        .await
+        .expect("stops on Ctrl-C")
+        .unwrap();
+    assert!(exit.success(), "{exit:?}");
 }
