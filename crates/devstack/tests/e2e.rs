@@ -39,19 +39,8 @@ async fn call(
     key: Option<&str>,
     body: Option<Value>,
 ) -> http::HttpResponse {
-    let mut headers = vec![("content-type", "application/json")];
-    if let Some(key) = key {
-        headers.push(("x-api-key", key));
-    }
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
-    http::request(
-        method,
-        &format!("{}{path}", stack.gateway_url),
-        &headers,
-        body.as_bytes(),
-    )
-    .await
-    .unwrap()
+    let headers: Vec<(&str, &str)> = key.map(|key| ("x-api-key", key)).into_iter().collect();
+    support::request(stack, method, path, &headers, body.as_ref()).await
 }
 
 /// The archive bucket's keys (the first page: these tests write a handful), or None if

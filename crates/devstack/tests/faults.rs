@@ -48,17 +48,9 @@ async fn call(
     headers: &[(&str, &str)],
     body: Option<&Value>,
 ) -> http::HttpResponse {
-    let mut all = vec![("content-type", "application/json"), ("x-api-key", KEY)];
+    let mut all = vec![("x-api-key", KEY)];
     all.extend_from_slice(headers);
-    let body = body.map(Value::to_string).unwrap_or_default();
-    http::request(
-        method,
-        &format!("{}{path}", stack.gateway_url),
-        &all,
-        body.as_bytes(),
-    )
-    .await
-    .unwrap()
+    support::request(stack, method, path, &all, body).await
 }
 
 /// A small deterministic generator, so a run's request mix is the same every time.

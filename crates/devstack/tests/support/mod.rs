@@ -7,7 +7,8 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use devstack::{DynamoBackend, FaultOptions, LocalStack, MotoBackend, Output, StackOptions};
+use devstack::{DynamoBackend, FaultOptions, LocalStack, MotoBackend, Output, StackOptions, http};
+use serde_json::Value;
 
 /// The whole local stack on free ports with the workspace's debug binaries (which
 /// `cargo test --workspace` builds for the other crates' tests).
@@ -79,4 +80,25 @@ pub async fn interrupt_and_wait(mut up: Child) {
         .expect("stops on Ctrl-C")
         .unwrap();
     assert!(exit.success(), "{exit:?}");
+}
+
+/// A JSON request to the stack's gateway with these headers (the key among them, or not).
+pub async fn request(
+    stack: &LocalStack,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&Value>,
+) -> http::HttpResponse {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    let body = body.map(Value::to_string).unwrap_or_default();
+    http::request(
+        method,
+        &format!("{}{path}", stack.gateway_url),
+        &all,
+        body.as_bytes(),
+    )
+    .await
+    .unwrap()
 }
