@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Attributes, Description, Email, FieldError, Item, ItemId, Name, ServiceError, Status, Timestamp,
+    Attributes, Description, DomainError, Email, FieldError, Item, ItemId, Name, Status, Timestamp,
 };
 
 /// Fields the server owns: sending them is an error, not silently ignored.
@@ -36,7 +36,7 @@ pub struct ItemPatch {
 }
 
 impl NewItem {
-    pub fn parse(body: &[u8]) -> Result<Self, ServiceError> {
+    pub fn parse(body: &[u8]) -> Result<Self, DomainError> {
         let mut fields = Fields::parse(body)?;
         let name = fields.required("name", Name::parse);
         let email = fields.required("email", Email::parse);
@@ -78,7 +78,7 @@ impl NewItem {
 }
 
 impl ItemPatch {
-    pub fn parse(body: &[u8]) -> Result<Self, ServiceError> {
+    pub fn parse(body: &[u8]) -> Result<Self, DomainError> {
         let mut fields = Fields::parse(body)?;
         let patch = Self {
             name: fields.optional("name", Name::parse),
@@ -90,7 +90,7 @@ impl ItemPatch {
         fields.finish()?;
         if patch == Self::default() {
             let reason = format!("must contain at least one of: {}", WRITABLE.join(", "));
-            return Err(ServiceError::Validation(vec![FieldError::new(
+            return Err(DomainError::Validation(vec![FieldError::new(
                 "body", reason,
             )]));
         }
@@ -105,17 +105,17 @@ struct Fields {
 }
 
 impl Fields {
-    fn parse(body: &[u8]) -> Result<Self, ServiceError> {
+    fn parse(body: &[u8]) -> Result<Self, DomainError> {
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(map)) => Ok(Self {
                 map,
                 errors: Vec::new(),
             }),
-            Ok(_) => Err(ServiceError::Validation(vec![FieldError::new(
+            Ok(_) => Err(DomainError::Validation(vec![FieldError::new(
                 "body",
                 "must be a JSON object",
             )])),
-            Err(_) => Err(ServiceError::InvalidJson),
+            Err(_) => Err(DomainError::InvalidJson),
         }
     }
 
@@ -146,7 +146,7 @@ impl Fields {
     }
 
     /// Everything left over is read-only or unknown; any error fails the whole request.
-    fn finish(mut self) -> Result<(), ServiceError> {
+    fn finish(mut self) -> Result<(), DomainError> {
         let mut leftovers: Vec<String> = self.map.keys().cloned().collect();
         leftovers.sort();
         for field in leftovers {
@@ -160,7 +160,7 @@ impl Fields {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ServiceError::Validation(self.errors))
+            Err(DomainError::Validation(self.errors))
         }
     }
 }
@@ -169,9 +169,9 @@ impl Fields {
 mod tests {
     use super::*;
 
-    fn field_reasons(result: Result<impl std::fmt::Debug, ServiceError>) -> Vec<(String, String)> {
+    fn field_reasons(result: Result<impl std::fmt::Debug, DomainError>) -> Vec<(String, String)> {
         match result.unwrap_err() {
-            ServiceError::Validation(fields) => {
+            DomainError::Validation(fields) => {
                 fields.into_iter().map(|f| (f.field, f.reason)).collect()
             }
             other => panic!("expected validation error, got {other:?}"),
@@ -209,21 +209,18 @@ mod tests {
     fn bodies_that_are_not_objects() {
         assert!(matches!(
             NewItem::parse(b"{not json"),
-            Err(ServiceError::InvalidJson)
+            Err(DomainError::InvalidJson)
         ));
-        assert!(matches!(
-            NewItem::parse(b""),
-            Err(ServiceError::InvalidJson)
-        ));
+        assert!(matches!(NewItem::parse(b""), Err(DomainError::InvalidJson)));
         assert!(matches!(
             NewItem::parse(&[0xff, 0xfe]),
-            Err(ServiceError::InvalidJson)
+            Err(DomainError::InvalidJson)
         ));
         assert_eq!(field_reasons(NewItem::parse(b"[1,2]"))[0].0, "body");
         let deep = "[".repeat(10_000);
         assert!(matches!(
             NewItem::parse(deep.as_bytes()),
-            Err(ServiceError::InvalidJson)
+            Err(DomainError::InvalidJson)
         ));
     }
 

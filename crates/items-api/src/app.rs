@@ -1,24 +1,28 @@
-//! The Lambda handler: routes a request, runs its handler, turns errors into responses
-//! and writes the one log line per request.
+//! The Lambda handler: looks the request up in the route table, runs its handler, turns
+//! errors into responses, adds the CORS headers and writes the one log line per request.
 
 use std::time::Instant;
 
-use domain::{CursorSigner, ServiceError};
 use lambda_http::{
-    Body, Error, Request, RequestExt, Response, http::StatusCode, request::RequestContext,
+    Body, Error, Request, RequestExt, Response,
+    http::{HeaderValue, Method},
+    request::RequestContext,
 };
 
 use crate::{
-    handlers,
-    query::ListQuery,
+    ApiError,
+    cursor::CursorSigner,
     response,
-    router::{self, Route},
+    routes::{self, Call, Lookup, Route},
     store::ItemStore,
 };
 
 pub struct App<S> {
     store: S,
     cursors: CursorSigner,
+    routes: Vec<Route<S>>,
+    /// `Access-Control-Allow-Methods`: every method of the route table.
+    cors_methods: HeaderValue,
 }
 
 /// Who and what a request is, for ids in responses and logs.
@@ -51,25 +55,44 @@ impl RequestInfo {
 
 impl<S: ItemStore> App<S> {
     pub fn new(store: S, cursors: CursorSigner) -> Self {
-        Self { store, cursors }
+        let routes = routes::table();
+        let methods = routes::join_methods(routes.iter().map(|route| &route.method), ",");
+        Self {
+            store,
+            cursors,
+            routes,
+            cors_methods: HeaderValue::from_str(&methods).expect("method names are header text"),
+        }
     }
 
     /// Never fails: every error, ours or a dependency's, becomes a JSON response.
     pub async fn handle(&self, request: Request) -> Result<Response<Body>, Error> {
         let started = Instant::now();
         let info = RequestInfo::of(&request);
-        let response = match self.dispatch(&request, &info).await {
-            Ok(response) => response,
-            Err(error) => {
-                if let ServiceError::Dependency(detail) | ServiceError::Internal(detail) = &error {
-                    tracing::error!(request_id = %info.request_id, code = error.code(), %detail, "request failed");
-                }
-                response::error(&error, &info.request_id)
-            }
+        let lookup = routes::find(&self.routes, request.method(), request.raw_http_path());
+        let resource = match &lookup {
+            Lookup::Found(route, _) => route.resource,
+            Lookup::WrongMethod { resource, .. } => resource,
+            Lookup::NoRoute => "unmatched",
         };
+        let outcome = match lookup {
+            Lookup::Found(route, params) => {
+                let call = Call::new(&self.store, &self.cursors, &request, &info.caller, params);
+                (route.handler)(call).await
+            }
+            Lookup::WrongMethod { allow, .. } => Err(ApiError::MethodNotAllowed { allow }),
+            Lookup::NoRoute => Err(ApiError::RouteNotFound),
+        };
+        let mut response = outcome.unwrap_or_else(|error| {
+            if let ApiError::Dependency(detail) | ApiError::Internal(detail) = &error {
+                tracing::error!(request_id = %info.request_id, code = error.code(), %detail, "request failed");
+            }
+            response::error(&error, &info.request_id)
+        });
+        response::add_cors(&mut response, &self.cors_methods);
         tracing::info!(
             method = %request.method(),
-            route = router::resource_of(request.raw_http_path()),
+            route = resource,
             status = response.status().as_u16(),
             latency_ms = started.elapsed().as_secs_f64() * 1000.0,
             request_id = %info.request_id,
@@ -79,33 +102,10 @@ impl<S: ItemStore> App<S> {
         Ok(response)
     }
 
-    async fn dispatch(
-        &self,
-        request: &Request,
-        info: &RequestInfo,
-    ) -> Result<Response<Body>, ServiceError> {
-        let route = router::route(request.method(), request.raw_http_path())?;
-        let headers = request.headers();
-        let body = request.body().as_ref();
-        match route {
-            Route::ListItems => {
-                let query = ListQuery::parse(&request.query_string_parameters())?;
-                handlers::list_items(&self.store, &self.cursors, query).await
-            }
-            Route::GetItem(id) => handlers::get_item(&self.store, id, headers).await,
-            Route::CreateItem => {
-                handlers::create_item(
-                    &self.store,
-                    body,
-                    headers,
-                    &info.caller,
-                    request.uri().path(),
-                )
-                .await
-            }
-            Route::UpdateItem(id) => handlers::update_item(&self.store, id, body, headers).await,
-            Route::DeleteItem(id) => handlers::delete_item(&self.store, id, headers).await,
-            Route::Preflight => Ok(response::empty(StatusCode::NO_CONTENT)),
-        }
+    /// The route table this app serves.
+    pub fn routes(&self) -> impl Iterator<Item = (&Method, &'static str, &'static str)> {
+        self.routes
+            .iter()
+            .map(|route| (&route.method, route.resource, route.operation))
     }
 }

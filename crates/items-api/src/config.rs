@@ -1,6 +1,6 @@
 //! Configuration, read from the environment once at start.
 
-use domain::CursorSigner;
+use crate::cursor::CursorSigner;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {

@@ -1,18 +1,18 @@
 //! The request headers this API reads: `If-Match`, `If-None-Match`, `Idempotency-Key`.
 
-use domain::ServiceError;
+use crate::ApiError;
 use lambda_http::http::HeaderMap;
 
 use crate::store::Precondition;
 
-fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, ServiceError> {
+fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
         Some(value) => {
             value
                 .to_str()
                 .map(|v| Some(v.trim()))
-                .map_err(|_| ServiceError::InvalidHeader {
+                .map_err(|_| ApiError::InvalidHeader {
                     header: name,
                     reason: "must be visible ASCII".into(),
                 })
@@ -36,7 +36,7 @@ fn version_of(tag: &str, weak: bool) -> Option<u64> {
 }
 
 /// `If-Match`: `*` (must exist) or one strong ETag (must be that version).
-pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ServiceError> {
+pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
     let Some(value) = header(headers, "if-match")? else {
         return Ok(Precondition::None);
     };
@@ -45,14 +45,14 @@ pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ServiceError> {
     }
     version_of(value, false)
         .map(Precondition::Version)
-        .ok_or_else(|| ServiceError::InvalidHeader {
+        .ok_or_else(|| ApiError::InvalidHeader {
             header: "If-Match",
             reason: "must be * or one ETag like \"3\"".into(),
         })
 }
 
 /// `If-None-Match` against the current version: true when the client's copy is current.
-pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ServiceError> {
+pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ApiError> {
     let Some(value) = header(headers, "if-none-match")? else {
         return Ok(false);
     };
@@ -61,7 +61,7 @@ pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ServiceE
     }
     let mut matched = false;
     for tag in value.split(',').map(str::trim) {
-        let version = version_of(tag, true).ok_or_else(|| ServiceError::InvalidHeader {
+        let version = version_of(tag, true).ok_or_else(|| ApiError::InvalidHeader {
             header: "If-None-Match",
             reason: "must be * or a list of ETags like \"3\"".into(),
         })?;
@@ -71,7 +71,7 @@ pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ServiceE
 }
 
 /// `Idempotency-Key`: 1..=255 visible ASCII characters, or absent.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ServiceError> {
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
     match header(headers, "idempotency-key")? {
         None => Ok(None),
         Some(key)
@@ -79,7 +79,7 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ServiceError
         {
             Ok(Some(key))
         }
-        Some(_) => Err(ServiceError::InvalidHeader {
+        Some(_) => Err(ApiError::InvalidHeader {
             header: "Idempotency-Key",
             reason: "must be 1 to 255 visible ASCII characters".into(),
         }),

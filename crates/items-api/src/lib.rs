@@ -1,20 +1,24 @@
 //! The items REST API: API Gateway (REST, v1) proxy events in, JSON responses out,
 //! items kept in DynamoDB.
 //!
-//! - [`router`] turns method + path into a [`router::Route`];
-//! - [`handlers`] implement each route over an [`ItemStore`];
+//! - [`routes`] is the route table and one module per route's handler;
 //! - [`store`] is the storage trait and its DynamoDB implementation;
-//! - [`response`] is the one place where errors become HTTP statuses.
+//! - [`ApiError`] is every way a request fails, with its code and HTTP status;
+//! - `response` builds bodies and headers, `headers`/`query` parse what requests carry,
+//!   `cursor` signs the list cursor.
 
 mod app;
 mod config;
-mod handlers;
+mod cursor;
+mod error;
 mod headers;
 mod query;
-pub mod response;
-pub mod router;
+mod response;
+pub mod routes;
 pub mod store;
 
 pub use app::App;
 pub use config::{Config, ConfigError};
+pub use cursor::{CursorKey, CursorSigner};
+pub use error::ApiError;
 pub use store::{DynamoStore, ItemStore};

@@ -1,12 +1,8 @@
 use items_api::{App, Config, DynamoStore};
 use lambda_http::{Error, run, service_fn};
 
-fn main() -> Result<(), Error> {
-    // SAFETY: first thing in main; the Tokio runtime (and any other thread) starts inside.
-    unsafe { lambda_support::tls::start(serve()) }
-}
-
-async fn serve() -> Result<(), Error> {
+#[tokio::main]
+async fn main() -> Result<(), Error> {
     lambda_support::logs::init();
     let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
     let shared = lambda_support::aws::sdk_config().await;

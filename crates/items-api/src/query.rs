@@ -1,7 +1,9 @@
 //! `GET /items` query string: `status`, `email`, `limit`, `last_key`.
 
-use domain::{Email, FieldError, ServiceError, Status};
+use domain::{Email, FieldError, Status};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
+
+use crate::ApiError;
 
 use crate::store::ListFilter;
 
@@ -16,7 +18,7 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    pub fn parse(params: &QueryMap) -> Result<Self, ServiceError> {
+    pub fn parse(params: &QueryMap) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
         let mut single = |name: &'static str| -> Option<String> {
             let values = params.all(name).unwrap_or_default();
@@ -59,7 +61,7 @@ impl ListQuery {
             },
         };
         if !errors.is_empty() {
-            return Err(ServiceError::InvalidQuery(errors));
+            return Err(ApiError::InvalidQuery(errors));
         }
         let filter = match email {
             Some(email) => ListFilter::Email { email, status },
@@ -78,7 +80,7 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
-    fn query(pairs: &[(&str, &str)]) -> Result<ListQuery, ServiceError> {
+    fn query(pairs: &[(&str, &str)]) -> Result<ListQuery, ApiError> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();
         for (k, v) in pairs {
             map.entry(k.to_string()).or_default().push(v.to_string());
@@ -100,7 +102,7 @@ mod tests {
         assert_eq!(query(&[("limit", "100")]).unwrap().limit, 100);
         for bad in ["0", "101", "-1", "ten", "", "1.5", "99999999999"] {
             assert!(
-                matches!(query(&[("limit", bad)]), Err(ServiceError::InvalidQuery(_))),
+                matches!(query(&[("limit", bad)]), Err(ApiError::InvalidQuery(_))),
                 "{bad}"
             );
         }
@@ -118,7 +120,7 @@ mod tests {
 
     #[test]
     fn reports_every_bad_parameter() {
-        let Err(ServiceError::InvalidQuery(fields)) = query(&[
+        let Err(ApiError::InvalidQuery(fields)) = query(&[
             ("status", "gone"),
             ("email", "nope"),
             ("limit", "0"),

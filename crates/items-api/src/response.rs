@@ -1,37 +1,31 @@
-//! Building responses: JSON bodies, the seed's CORS headers on every response, and the one
-//! mapping from [`ServiceError`] to an HTTP status.
+//! Building responses: JSON bodies, error bodies, and the seed's CORS headers that every
+//! response carries.
 
-use domain::ServiceError;
 use lambda_http::{
     Body, Response,
     http::{HeaderValue, StatusCode, header},
 };
 use serde::Serialize;
 
+use crate::ApiError;
+
 /// The seed's CORS headers, plus the conditional and idempotency headers this API reads.
 const ALLOW_HEADERS: &str = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,If-Match,If-None-Match,Idempotency-Key";
-const ALLOW_METHODS: &str = "GET,POST,PUT,DELETE,OPTIONS";
 const EXPOSE_HEADERS: &str = "ETag,Location,Retry-After,Idempotent-Replayed";
 /// Seconds a throttled client should wait before retrying.
 const RETRY_AFTER_SECS: &str = "1";
 
-pub fn status_of(error: &ServiceError) -> StatusCode {
-    match error {
-        ServiceError::Validation(_)
-        | ServiceError::InvalidJson
-        | ServiceError::InvalidQuery(_)
-        | ServiceError::InvalidCursor
-        | ServiceError::InvalidHeader { .. }
-        | ServiceError::InvalidId => StatusCode::BAD_REQUEST,
-        ServiceError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-        ServiceError::NotFound | ServiceError::RouteNotFound => StatusCode::NOT_FOUND,
-        ServiceError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-        ServiceError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
-        ServiceError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-        ServiceError::Throttled => StatusCode::SERVICE_UNAVAILABLE,
-        ServiceError::Dependency(_) => StatusCode::BAD_GATEWAY,
-        ServiceError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+/// Larger bodies are refused with 413 before parsing. An item is far smaller: the
+/// largest valid one is about 25 KB.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub fn check_body_size(body: &[u8]) -> Result<(), ApiError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
     }
+    Ok(())
 }
 
 #[derive(Serialize)]
@@ -47,29 +41,21 @@ struct ErrorBody<'a> {
     request_id: &'a str,
 }
 
-pub fn error(error: &ServiceError, request_id: &str) -> Response<Body> {
-    let current_version = match error {
-        ServiceError::PreconditionFailed { current_version } => *current_version,
-        _ => None,
-    };
+pub fn error(error: &ApiError, request_id: &str) -> Response<Body> {
     let body = ErrorBody {
         error: error.to_string(),
         code: error.code(),
         fields: error.fields(),
-        current_version,
+        current_version: error.current_version(),
         request_id,
     };
-    let mut response = json(status_of(error), &body);
-    let headers = response.headers_mut();
+    let mut response = json(error.status(), &body);
     match error {
-        ServiceError::MethodNotAllowed { allow } => {
-            headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+        ApiError::MethodNotAllowed { allow } => {
+            response = with_header(response, header::ALLOW, allow);
         }
-        ServiceError::Throttled => {
-            headers.insert(
-                header::RETRY_AFTER,
-                HeaderValue::from_static(RETRY_AFTER_SECS),
-            );
+        ApiError::Throttled => {
+            response = with_header(response, header::RETRY_AFTER, RETRY_AFTER_SECS);
         }
         _ => {}
     }
@@ -87,10 +73,28 @@ pub fn json(status: StatusCode, body: &impl Serialize) -> Response<Body> {
     response
 }
 
-/// A response with no body (204, 304), still carrying the CORS headers.
+/// A response with no body (204, 304).
 pub fn empty(status: StatusCode) -> Response<Body> {
     let mut response = Response::new(Body::Empty);
     *response.status_mut() = status;
+    response
+}
+
+/// Adds a header whose value we built ourselves (ids, versions, method lists: always
+/// valid header text).
+pub fn with_header(
+    mut response: Response<Body>,
+    name: header::HeaderName,
+    value: &str,
+) -> Response<Body> {
+    let value = HeaderValue::from_str(value).expect("generated header values are visible ASCII");
+    response.headers_mut().insert(name, value);
+    response
+}
+
+/// The CORS headers every response carries; `allow_methods` is every method of the route
+/// table.
+pub fn add_cors(response: &mut Response<Body>, allow_methods: &HeaderValue) {
     let headers = response.headers_mut();
     headers.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,
@@ -100,26 +104,11 @@ pub fn empty(status: StatusCode) -> Response<Body> {
         header::ACCESS_CONTROL_ALLOW_HEADERS,
         HeaderValue::from_static(ALLOW_HEADERS),
     );
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_METHODS,
-        HeaderValue::from_static(ALLOW_METHODS),
-    );
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, allow_methods.clone());
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static(EXPOSE_HEADERS),
     );
-    response
-}
-
-/// Adds a header whose value we built ourselves (ids, versions: always valid header text).
-pub fn with_header(
-    mut response: Response<Body>,
-    name: header::HeaderName,
-    value: &str,
-) -> Response<Body> {
-    let value = HeaderValue::from_str(value).expect("generated header values are visible ASCII");
-    response.headers_mut().insert(name, value);
-    response
 }
 
 #[cfg(test)]
@@ -132,7 +121,7 @@ mod tests {
 
     #[test]
     fn internal_detail_never_reaches_the_client() {
-        let response = error(&ServiceError::Dependency("secret SDK text".into()), "req-1");
+        let response = error(&ApiError::Dependency("secret SDK text".into()), "req-1");
         assert_eq!(response.status(), StatusCode::BAD_GATEWAY);
         let body = body_json(&response);
         assert_eq!(body["code"], "DEPENDENCY_FAILURE");
@@ -142,24 +131,18 @@ mod tests {
 
     #[test]
     fn throttling_says_when_to_retry() {
-        let response = error(&ServiceError::Throttled, "r");
+        let response = error(&ApiError::Throttled, "r");
         assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
         assert_eq!(response.headers()[header::RETRY_AFTER], "1");
     }
 
     #[test]
-    fn every_response_has_cors_headers() {
-        for response in [
-            empty(StatusCode::NO_CONTENT),
-            error(&ServiceError::NotFound, "r"),
-        ] {
-            assert_eq!(response.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], "*");
-            assert!(
-                response.headers()[header::ACCESS_CONTROL_ALLOW_HEADERS]
-                    .to_str()
-                    .unwrap()
-                    .starts_with("Content-Type,X-Amz-Date,Authorization,X-Api-Key")
-            );
-        }
+    fn precondition_failures_carry_the_current_version() {
+        let conflict = domain::DomainError::VersionConflict {
+            current_version: Some(4),
+        };
+        let response = error(&conflict.into(), "r");
+        assert_eq!(response.status(), StatusCode::PRECONDITION_FAILED);
+        assert_eq!(body_json(&response)["current_version"], 4);
     }
 }

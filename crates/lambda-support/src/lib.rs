@@ -1,7 +1,8 @@
 //! What both Lambda functions set up the same way at start: JSON logs and the AWS SDK
-//! configuration (retries, timeouts, endpoints from the standard environment), and the CA
-//! bundle its TLS stack loads.
+//! configuration (retries, timeouts, endpoints from the standard environment).
+//!
+//! The CA bundle the SDK's rustls trusts is configuration, not code: template.yaml sets
+//! `SSL_CERT_FILE` for every function.
 
 pub mod aws;
 pub mod logs;
-pub mod tls;

@@ -12,8 +12,10 @@ use aws_sdk_dynamodb::{
     },
     types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
-use domain::{CursorKey, Item, ItemId, ItemPatch, ServiceError, Timestamp};
+use domain::{DomainError, Item, ItemId, ItemPatch, Timestamp};
 use serde::Serialize;
+
+use crate::{ApiError, cursor::CursorKey};
 
 use super::{
     CreateOutcome, ItemStore, ListFilter, Page, Precondition, write_retries::write_config,
@@ -41,18 +43,18 @@ impl DynamoStore {
     }
 }
 
-fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ServiceError> {
-    serde_dynamo::to_item(value).map_err(|e| ServiceError::Internal(format!("encoding item: {e}")))
+fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
+    serde_dynamo::to_item(value).map_err(|e| ApiError::Internal(format!("encoding item: {e}")))
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ServiceError> {
+fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
     serde_dynamo::to_attribute_value(value)
-        .map_err(|e| ServiceError::Internal(format!("encoding attribute: {e}")))
+        .map_err(|e| ApiError::Internal(format!("encoding attribute: {e}")))
 }
 
-fn to_item(attributes: AttributeMap) -> Result<Item, ServiceError> {
+fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
     serde_dynamo::from_item(attributes)
-        .map_err(|e| ServiceError::Internal(format!("stored item does not decode: {e}")))
+        .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}")))
 }
 
 fn string(value: impl Into<String>) -> AttributeValue {
@@ -71,7 +73,7 @@ fn version_of(old: &AttributeMap) -> Option<u64> {
 
 /// Maps an SDK failure that is not a condition failure: throttling is the client's to
 /// retry (503), everything else is a dependency failure (502) with the detail kept for logs.
-fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ServiceError
+fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -83,21 +85,22 @@ where
         "TransactionInProgressException",
     ];
     if error.code().is_some_and(|code| THROTTLING.contains(&code)) {
-        return ServiceError::Throttled;
+        return ApiError::Throttled;
     }
-    ServiceError::Dependency(format!(
+    ApiError::Dependency(format!(
         "DynamoDB {operation}: {}",
         DisplayErrorContext(&error)
     ))
 }
 
 /// The condition failure's old item says why: missing (404) or another version (412).
-fn condition_failed(old: Option<&AttributeMap>) -> ServiceError {
+fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
     match old {
-        None => ServiceError::NotFound,
-        Some(old) => ServiceError::PreconditionFailed {
+        None => DomainError::NotFound.into(),
+        Some(old) => DomainError::VersionConflict {
             current_version: version_of(old),
-        },
+        }
+        .into(),
     }
 }
 
@@ -121,7 +124,7 @@ fn index_of(filter: &ListFilter) -> (&'static str, &'static [&'static str]) {
 }
 
 impl ItemStore for DynamoStore {
-    async fn get(&self, id: ItemId) -> Result<Option<Item>, ServiceError> {
+    async fn get(&self, id: ItemId) -> Result<Option<Item>, ApiError> {
         let output = self
             .client
             .get_item()
@@ -138,7 +141,7 @@ impl ItemStore for DynamoStore {
         &self,
         item: &Item,
         fingerprint: Option<&str>,
-    ) -> Result<CreateOutcome, ServiceError> {
+    ) -> Result<CreateOutcome, ApiError> {
         let mut attributes = to_attributes(item)?;
         if let Some(fingerprint) = fingerprint {
             attributes.insert(FINGERPRINT_ATTRIBUTE.into(), string(fingerprint));
@@ -179,7 +182,7 @@ impl ItemStore for DynamoStore {
         patch: &ItemPatch,
         precondition: Precondition,
         now: Timestamp,
-    ) -> Result<Item, ServiceError> {
+    ) -> Result<Item, ApiError> {
         let mut sets = vec!["#updated_at = :updated_at", "#version = #version + :one"];
         let mut names = HashMap::from([
             ("#id".to_string(), "id".to_string()),
@@ -248,7 +251,7 @@ impl ItemStore for DynamoStore {
         }
     }
 
-    async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ServiceError> {
+    async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ApiError> {
         let (condition, expected) = condition(precondition);
         let mut request = self
             .client
@@ -284,7 +287,7 @@ impl ItemStore for DynamoStore {
         filter: &ListFilter,
         limit: u16,
         start: Option<CursorKey>,
-    ) -> Result<Page, ServiceError> {
+    ) -> Result<Page, ApiError> {
         let (index, key_attributes) = index_of(filter);
         let start = match start {
             None => None,
@@ -294,7 +297,7 @@ impl ItemStore for DynamoStore {
                     .map(|(name, value)| (name, string(value)))
                     .collect(),
             ),
-            Some(_) => return Err(ServiceError::InvalidCursor),
+            Some(_) => return Err(ApiError::InvalidCursor),
         };
         let request = self
             .client

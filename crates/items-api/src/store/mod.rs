@@ -6,7 +6,9 @@ mod write_retries;
 
 use std::future::Future;
 
-use domain::{CursorKey, Email, Item, ItemId, ItemPatch, ServiceError, Status, Timestamp};
+use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
+
+use crate::{ApiError, cursor::CursorKey};
 
 pub use dynamo::DynamoStore;
 
@@ -66,36 +68,36 @@ pub enum CreateOutcome {
 
 pub trait ItemStore: Send + Sync {
     /// A strongly consistent read.
-    fn get(&self, id: ItemId) -> impl Future<Output = Result<Option<Item>, ServiceError>> + Send;
+    fn get(&self, id: ItemId) -> impl Future<Output = Result<Option<Item>, ApiError>> + Send;
 
     /// Stores `item` unless its id is taken; `fingerprint` is kept for idempotent replays.
     fn create(
         &self,
         item: &Item,
         fingerprint: Option<&str>,
-    ) -> impl Future<Output = Result<CreateOutcome, ServiceError>> + Send;
+    ) -> impl Future<Output = Result<CreateOutcome, ApiError>> + Send;
 
     /// Applies `patch`, bumps `version` and sets `updated_at`, all or nothing.
-    /// `NotFound` when missing, `PreconditionFailed` when the version differs.
+    /// `NotFound` when missing, `VersionConflict` when the version differs.
     fn update(
         &self,
         id: ItemId,
         patch: &ItemPatch,
         precondition: Precondition,
         now: Timestamp,
-    ) -> impl Future<Output = Result<Item, ServiceError>> + Send;
+    ) -> impl Future<Output = Result<Item, ApiError>> + Send;
 
-    /// `NotFound` when missing, `PreconditionFailed` when the version differs.
+    /// `NotFound` when missing, `VersionConflict` when the version differs.
     fn delete(
         &self,
         id: ItemId,
         precondition: Precondition,
-    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+    ) -> impl Future<Output = Result<(), ApiError>> + Send;
 
     fn list(
         &self,
         filter: &ListFilter,
         limit: u16,
         start: Option<CursorKey>,
-    ) -> impl Future<Output = Result<Page, ServiceError>> + Send;
+    ) -> impl Future<Output = Result<Page, ApiError>> + Send;
 }

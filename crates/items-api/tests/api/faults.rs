@@ -13,8 +13,7 @@ use aws_sdk_dynamodb::{
     types::{AttributeValue, error::ConditionalCheckFailedException},
 };
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use domain::CursorSigner;
-use items_api::{App, DynamoStore};
+use items_api::{App, CursorSigner, DynamoStore};
 use serde_json::json;
 
 use crate::support::{TABLE, TestApp, TestRequest, TestResponse, send_event_to};

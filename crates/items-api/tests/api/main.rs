@@ -11,5 +11,6 @@ mod faults;
 mod fuzz;
 mod idempotency;
 mod listing;
+mod routes;
 mod spec;
 mod support;

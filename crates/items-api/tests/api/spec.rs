@@ -217,27 +217,32 @@ fn the_spec_documents_every_error_code_the_service_has() {
             .iter()
             .map(|c| c.as_str().unwrap())
             .collect();
-    let errors = [
-        domain::ServiceError::Validation(vec![]),
-        domain::ServiceError::InvalidJson,
-        domain::ServiceError::InvalidQuery(vec![]),
-        domain::ServiceError::InvalidCursor,
-        domain::ServiceError::InvalidHeader {
+    use domain::DomainError;
+    use items_api::ApiError;
+    let errors: [ApiError; 15] = [
+        DomainError::Validation(vec![]).into(),
+        DomainError::InvalidJson.into(),
+        ApiError::InvalidQuery(vec![]),
+        ApiError::InvalidCursor,
+        ApiError::InvalidHeader {
             header: "If-Match",
             reason: String::new(),
         },
-        domain::ServiceError::InvalidId,
-        domain::ServiceError::PayloadTooLarge { limit: 1 },
-        domain::ServiceError::NotFound,
-        domain::ServiceError::RouteNotFound,
-        domain::ServiceError::MethodNotAllowed { allow: "" },
-        domain::ServiceError::PreconditionFailed {
-            current_version: None,
+        ApiError::InvalidId,
+        ApiError::PayloadTooLarge { limit: 1 },
+        DomainError::NotFound.into(),
+        ApiError::RouteNotFound,
+        ApiError::MethodNotAllowed {
+            allow: String::new(),
         },
-        domain::ServiceError::IdempotencyKeyReused,
-        domain::ServiceError::Throttled,
-        domain::ServiceError::Dependency(String::new()),
-        domain::ServiceError::Internal(String::new()),
+        DomainError::VersionConflict {
+            current_version: None,
+        }
+        .into(),
+        DomainError::IdempotencyKeyReused.into(),
+        ApiError::Throttled,
+        ApiError::Dependency(String::new()),
+        ApiError::Internal(String::new()),
     ];
     let codes: BTreeSet<&str> = errors.iter().map(|e| e.code()).collect();
     assert_eq!(codes, documented);

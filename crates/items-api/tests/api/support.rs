@@ -5,8 +5,7 @@
 use std::sync::LazyLock;
 
 use devstack::{LocalDynamo, TableDefinition, Template};
-use domain::CursorSigner;
-use items_api::{App, DynamoStore};
+use items_api::{App, CursorSigner, DynamoStore};
 use std::collections::BTreeMap;
 
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
@@ -150,11 +149,20 @@ impl TestRequest {
     /// The event API Gateway (REST, proxy integration) sends for this request on stage
     /// `prod`, built by the local gateway's own builder.
     pub fn to_event(&self) -> Value {
-        let resource = if self.path.trim_end_matches('/').matches('/').count() >= 2 {
-            "/items/{id}"
-        } else {
-            "/items"
-        };
+        // The resource and path parameters API Gateway would send, from the app's route table
+        // (a path no route has is sent as its own resource, without parameters).
+        let routes = items_api::routes::table::<DynamoStore>();
+        let (resource, path_parameters) = routes
+            .iter()
+            .find_map(|route| {
+                let params = items_api::routes::match_resource(route.resource, &self.path)?;
+                Some((route.resource, params))
+            })
+            .unwrap_or((self.path.as_str(), Default::default()));
+        let path_parameters: BTreeMap<String, String> = path_parameters
+            .iter()
+            .map(|(name, value)| (name.to_string(), value.to_string()))
+            .collect();
         let mut headers = HeaderMap::new();
         for (name, value) in &self.headers {
             headers.append(
@@ -168,12 +176,6 @@ impl TestRequest {
             .map(|(name, value)| format!("{}={}", percent_encode(name), percent_encode(value)))
             .collect();
         let query = query.join("&");
-        let path_parameters: BTreeMap<String, String> = self
-            .path
-            .strip_prefix("/items/")
-            .map(|id| ("id".to_string(), id.to_string()))
-            .into_iter()
-            .collect();
         let api_key = self
             .headers
             .iter()

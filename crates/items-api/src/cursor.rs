@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::ServiceError;
+use crate::ApiError;
 
 /// A table or index key: attribute name → string value (every key attribute of the
 /// table and its indexes is a string).
@@ -63,29 +63,29 @@ impl CursorSigner {
     }
 
     /// The key inside `token`, if the token is intact, ours, and for the query `scope`.
-    pub fn decode(&self, token: &str, scope: &str) -> Result<CursorKey, ServiceError> {
+    pub fn decode(&self, token: &str, scope: &str) -> Result<CursorKey, ApiError> {
         if token.len() > MAX_TOKEN_CHARS {
-            return Err(ServiceError::InvalidCursor);
+            return Err(ApiError::InvalidCursor);
         }
-        let (payload, tag) = token.split_once('.').ok_or(ServiceError::InvalidCursor)?;
+        let (payload, tag) = token.split_once('.').ok_or(ApiError::InvalidCursor)?;
         let payload = URL_SAFE_NO_PAD
             .decode(payload)
-            .map_err(|_| ServiceError::InvalidCursor)?;
+            .map_err(|_| ApiError::InvalidCursor)?;
         let tag = URL_SAFE_NO_PAD
             .decode(tag)
-            .map_err(|_| ServiceError::InvalidCursor)?;
+            .map_err(|_| ApiError::InvalidCursor)?;
         let mut mac = self.mac();
         mac.update(&payload);
         // Constant-time comparison of the truncated tag.
         mac.verify_truncated_left(&tag)
-            .map_err(|_| ServiceError::InvalidCursor)?;
+            .map_err(|_| ApiError::InvalidCursor)?;
         if tag.len() != MAC_BYTES {
-            return Err(ServiceError::InvalidCursor);
+            return Err(ApiError::InvalidCursor);
         }
         let payload: Payload =
-            serde_json::from_slice(&payload).map_err(|_| ServiceError::InvalidCursor)?;
+            serde_json::from_slice(&payload).map_err(|_| ApiError::InvalidCursor)?;
         if payload.v != 1 || payload.s != scope {
-            return Err(ServiceError::InvalidCursor);
+            return Err(ApiError::InvalidCursor);
         }
         Ok(payload.k)
     }
@@ -150,7 +150,7 @@ mod tests {
         let signer = CursorSigner::new(b"secret");
         for bad in ["", ".", "abc", "abc.def", "!!!.???", &"a".repeat(5000)] {
             assert!(
-                matches!(signer.decode(bad, "s"), Err(ServiceError::InvalidCursor)),
+                matches!(signer.decode(bad, "s"), Err(ApiError::InvalidCursor)),
                 "{bad}"
             );
         }

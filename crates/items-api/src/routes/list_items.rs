@@ -1,0 +1,32 @@
+//! `GET /items`: one page of a status (CreatedAtIndex) or an e-mail (EmailIndex), newest
+//! first, with a signed cursor for the next page.
+
+use lambda_http::{Body, RequestExt, Response, http::StatusCode};
+use serde::Serialize;
+
+use super::Call;
+use crate::{ApiError, query::ListQuery, response, store::ItemStore};
+
+#[derive(Serialize)]
+struct ListBody {
+    items: Vec<domain::Item>,
+    count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_key: Option<String>,
+}
+
+pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, ApiError> {
+    let query = ListQuery::parse(&call.request.query_string_parameters())?;
+    let scope = query.filter.scope();
+    let start = query
+        .last_key
+        .map(|token| call.cursors.decode(&token, &scope))
+        .transpose()?;
+    let page = call.store.list(&query.filter, query.limit, start).await?;
+    let body = ListBody {
+        count: page.items.len(),
+        items: page.items,
+        last_key: page.next.map(|key| call.cursors.encode(&scope, &key)),
+    };
+    Ok(response::json(StatusCode::OK, &body))
+}
