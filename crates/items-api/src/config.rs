@@ -16,6 +16,8 @@ pub struct Config {
     /// when unset (local runs) the table name is used, which still catches tampering by
     /// accident but not by someone who knows the name.
     pub cursor_secret: String,
+    /// `WARM_UP_CONNECTIONS`: open the DynamoDB connection during init (default on).
+    pub warm_up: bool,
 }
 
 impl Config {
@@ -33,6 +35,7 @@ impl Config {
         Ok(Self {
             table_name,
             cursor_secret,
+            warm_up: lambda_support::warm::enabled(&lookup),
         })
     }
 

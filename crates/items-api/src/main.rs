@@ -7,6 +7,9 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
     let shared = lambda_support::aws::sdk_config().await;
     let store = DynamoStore::new(aws_sdk_dynamodb::Client::new(&shared), &config.table_name);
+    if config.warm_up {
+        store.open_connection().await;
+    }
     let app = App::new(store, config.cursor_signer());
     run(service_fn(|request| app.handle(request))).await
 }

@@ -50,9 +50,10 @@ impl<S> Call<'_, S> {
 
     /// The `{id}` of the path, which must be an item id.
     fn item_id(&self) -> Result<ItemId, ApiError> {
-        let id = self.params.get("id").ok_or_else(|| {
-            ApiError::Internal("route without an {id} asked for one".into())
-        })?;
+        let id = self
+            .params
+            .get("id")
+            .ok_or_else(|| ApiError::Internal("route without an {id} asked for one".into()))?;
         ItemId::parse(id).map_err(|_| ApiError::InvalidId)
     }
 
@@ -114,7 +115,6 @@ pub fn table<S: ItemStore>() -> Vec<Route<S>> {
     ]
 }
 
-
 /// The values of a resource template's `{parameters}` in one path.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct PathParams<'p>(Vec<(&'static str, &'p str)>);
@@ -155,18 +155,29 @@ pub fn match_resource<'p>(resource: &'static str, path: &'p str) -> Option<PathP
 pub enum Lookup<'t, 'p, S> {
     Found(&'t Route<S>, PathParams<'p>),
     /// The path is a resource of the API, the method is not one of its methods.
-    WrongMethod { resource: &'static str, allow: String },
+    WrongMethod {
+        resource: &'static str,
+        allow: String,
+    },
     NoRoute,
 }
 
-pub fn find<'t, 'p, S>(routes: &'t [Route<S>], method: &Method, path: &'p str) -> Lookup<'t, 'p, S> {
+pub fn find<'t, 'p, S>(
+    routes: &'t [Route<S>],
+    method: &Method,
+    path: &'p str,
+) -> Lookup<'t, 'p, S> {
     let Some((resource, params)) = routes
         .iter()
         .find_map(|route| Some((route.resource, match_resource(route.resource, path)?)))
     else {
         return Lookup::NoRoute;
     };
-    let of_resource = || routes.iter().filter(move |route| route.resource == resource);
+    let of_resource = || {
+        routes
+            .iter()
+            .filter(move |route| route.resource == resource)
+    };
     match of_resource().find(|route| route.method == method) {
         Some(route) => Lookup::Found(route, params),
         None => Lookup::WrongMethod {
@@ -226,7 +237,10 @@ mod tests {
     fn unknown_paths_and_methods() {
         assert_eq!(lookup(Method::GET, "/"), Err("404".into()));
         assert_eq!(lookup(Method::GET, "/users"), Err("404".into()));
-        assert_eq!(lookup(Method::GET, &format!("/items/{ID}/x")), Err("404".into()));
+        assert_eq!(
+            lookup(Method::GET, &format!("/items/{ID}/x")),
+            Err("404".into())
+        );
         assert_eq!(
             lookup(Method::DELETE, "/items"),
             Err("405 GET, POST, OPTIONS".into())
@@ -254,7 +268,8 @@ mod tests {
         for (i, a) in routes.iter().enumerate() {
             for b in &routes[i + 1..] {
                 assert!(
-                    (a.method != b.method || a.resource != b.resource) && a.operation != b.operation,
+                    (a.method != b.method || a.resource != b.resource)
+                        && a.operation != b.operation,
                     "{} {} twice",
                     a.method,
                     a.resource

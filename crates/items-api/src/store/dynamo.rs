@@ -41,6 +41,23 @@ impl DynamoStore {
             table: table.into(),
         }
     }
+
+    /// Opens the connection to DynamoDB (during init, see `lambda_support::warm`): a
+    /// strongly consistent read of an id no item has, the cheapest call the role allows.
+    pub async fn open_connection(&self) {
+        let read = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(HashMap::from([(
+                "id".to_string(),
+                string("connection-warm-up"),
+            )])))
+            .projection_expression("#id")
+            .expression_attribute_names("#id", "id")
+            .send();
+        lambda_support::warm::open_connection("dynamodb", read).await;
+    }
 }
 
 fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {

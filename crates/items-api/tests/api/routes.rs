@@ -22,7 +22,11 @@ async fn table() -> BTreeSet<(String, String, String)> {
     app.app
         .routes()
         .map(|(method, resource, operation)| {
-            (method.to_string(), resource.to_owned(), operation.to_owned())
+            (
+                method.to_string(),
+                resource.to_owned(),
+                operation.to_owned(),
+            )
         })
         .collect()
 }
@@ -36,7 +40,11 @@ async fn template_events_are_the_table_less_the_preflights_api_gateway_answers()
     let template = yaml("template.yaml");
     let mut events = BTreeSet::new();
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
-        for (name, event) in resource["Properties"]["Events"].as_mapping().into_iter().flatten() {
+        for (name, event) in resource["Properties"]["Events"]
+            .as_mapping()
+            .into_iter()
+            .flatten()
+        {
             if event["Type"].as_str() == Some("Api") {
                 let properties = &event["Properties"];
                 // An event's name is its operation's, capitalised: ListItems ↔ listItems.
@@ -51,7 +59,11 @@ async fn template_events_are_the_table_less_the_preflights_api_gateway_answers()
         }
     }
     let table = table().await;
-    let routed: BTreeSet<_> = table.iter().filter(|(m, ..)| m != "OPTIONS").cloned().collect();
+    let routed: BTreeSet<_> = table
+        .iter()
+        .filter(|(m, ..)| m != "OPTIONS")
+        .cloned()
+        .collect();
     assert_eq!(events, routed);
 
     // The methods API Gateway names in CORS answers (its preflights and its own errors).
@@ -78,8 +90,10 @@ async fn openapi_operations_are_the_table() {
     for (path, item) in spec["paths"].as_mapping().unwrap() {
         for (method, operation) in item.as_mapping().unwrap() {
             let method = text(method);
-            if ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
-                .contains(&method.as_str())
+            if [
+                "get", "put", "post", "delete", "options", "head", "patch", "trace",
+            ]
+            .contains(&method.as_str())
             {
                 operations.insert((
                     method.to_uppercase(),
