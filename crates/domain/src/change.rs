@@ -5,12 +5,24 @@ use std::str::FromStr;
 
 use crate::{Item, ItemId};
 
-/// The stream's `eventName`.
+/// The kind of a change: parsed from the stream's `eventName`, named to subscribers by
+/// [`ChangeKind::event_type`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
     Insert,
     Modify,
     Remove,
+}
+
+impl ChangeKind {
+    /// The name archive objects and notifications carry.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Self::Insert => "created",
+            Self::Modify => "updated",
+            Self::Remove => "deleted",
+        }
+    }
 }
 
 impl FromStr for ChangeKind {
@@ -44,10 +56,24 @@ impl ItemChange {
         }
     }
 
-    pub fn item_id(&self) -> ItemId {
+    pub fn kind(&self) -> ChangeKind {
         match self {
-            Self::Created(item) | Self::Deleted(item) | Self::Updated { new: item, .. } => item.id,
+            Self::Created(_) => ChangeKind::Insert,
+            Self::Updated { .. } => ChangeKind::Modify,
+            Self::Deleted(_) => ChangeKind::Remove,
         }
+    }
+
+    /// The image the change is about: the new one for creates and updates, the last one
+    /// for deletes (what an archive object holds and a notification describes).
+    pub fn image(&self) -> &Item {
+        match self {
+            Self::Created(item) | Self::Deleted(item) | Self::Updated { new: item, .. } => item,
+        }
+    }
+
+    pub fn item_id(&self) -> ItemId {
+        self.image().id
     }
 
     /// Names of the client-visible fields an update changed (never their values, which
@@ -103,5 +129,24 @@ mod tests {
         assert!(ItemChange::from_images(ChangeKind::Modify, Some(item()), None).is_none());
         let created = ItemChange::from_images(ChangeKind::Insert, None, Some(item())).unwrap();
         assert!(created.changed_fields().is_empty());
+    }
+
+    #[test]
+    fn a_change_names_its_event_type_and_image() {
+        let old = item();
+        let mut new = old.clone();
+        new.version = 2;
+        let updated =
+            ItemChange::from_images(ChangeKind::Modify, Some(old.clone()), Some(new.clone()))
+                .unwrap();
+        assert_eq!(updated.kind().event_type(), "updated");
+        assert_eq!(updated.image(), &new);
+        let deleted = ItemChange::from_images(ChangeKind::Remove, Some(old.clone()), None).unwrap();
+        assert_eq!(
+            (deleted.kind().event_type(), deleted.image()),
+            ("deleted", &old)
+        );
+        let created = ItemChange::from_images(ChangeKind::Insert, None, Some(new)).unwrap();
+        assert_eq!(created.kind().event_type(), "created");
     }
 }

@@ -1,18 +1,19 @@
 //! The stream processor: the table's DynamoDB stream is the outbox. Every committed change
-//! becomes an S3 archive object and then an SNS notification, at least once, in order per
-//! item; a failure is reported back to Lambda as a partial batch failure, never swallowed.
+//! goes through an ordered list of side effects (an S3 archive object, then an SNS
+//! notification), at least once, in order per item; a failure is reported back to Lambda as
+//! a partial batch failure, never swallowed.
 //!
 //! - [`record`] decodes stream records into domain [`domain::ItemChange`]s;
-//! - [`archive`] writes the S3 objects, [`notify`] publishes to SNS;
-//! - [`processor`] orders the work and computes `batchItemFailures`.
+//! - [`steps`] holds the side effects, one module each ([`steps::archive`] writes the S3
+//!   objects, [`steps::notify`] publishes to SNS), behind one trait, [`steps::Step`];
+//! - `order` queues each item's records so they go in stream order;
+//! - [`processor`] runs the waves through the steps and computes `batchItemFailures`.
 
-pub mod archive;
 mod config;
-pub mod notify;
+mod order;
 pub mod processor;
 pub mod record;
+pub mod steps;
 
-pub use archive::Archive;
 pub use config::{Config, ConfigError};
-pub use notify::Notifier;
 pub use processor::Processor;

@@ -1,12 +1,11 @@
 use lambda_runtime::{Error, run, service_fn};
-use stream_processor::{Archive, Config, Notifier, Processor};
+use stream_processor::{
+    Config, Processor,
+    steps::{self, Clients},
+};
 
-fn main() -> Result<(), Error> {
-    // SAFETY: first thing in main; the Tokio runtime (and any other thread) starts inside.
-    unsafe { lambda_support::tls::start(serve()) }
-}
-
-async fn serve() -> Result<(), Error> {
+#[tokio::main]
+async fn main() -> Result<(), Error> {
     lambda_support::logs::init();
     let config = Config::from_env().inspect_err(|error| tracing::error!(%error, "init failed"))?;
     let shared = lambda_support::aws::sdk_config().await;
@@ -15,9 +14,10 @@ async fn serve() -> Result<(), Error> {
     let s3 = aws_sdk_s3::config::Builder::from(&shared)
         .force_path_style(path_style)
         .build();
-    let processor = Processor::new(
-        Archive::new(aws_sdk_s3::Client::from_conf(s3), &config.bucket),
-        Notifier::new(aws_sdk_sns::Client::new(&shared), &config.topic_arn),
-    );
+    let clients = Clients {
+        s3: aws_sdk_s3::Client::from_conf(s3),
+        sns: aws_sdk_sns::Client::new(&shared),
+    };
+    let processor = Processor::new(steps::all(&config, clients));
     run(service_fn(|event| processor.handle(event))).await
 }

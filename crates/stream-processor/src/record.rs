@@ -3,7 +3,7 @@
 
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
-use domain::{ChangeKind, Item, ItemChange, ItemId};
+use domain::{ChangeKind, ItemChange, ItemId};
 use serde::Deserialize;
 
 /// One decoded stream record.
@@ -17,12 +17,20 @@ pub struct ChangeRecord {
     pub change: ItemChange,
 }
 
+/// Why a record could not become a [`ChangeRecord`]. Messages never carry item values.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{reason}")]
-pub struct DecodeError {
-    /// The item's id when at least the keys decoded.
-    pub item_id: Option<ItemId>,
-    pub reason: String,
+pub enum DecodeError {
+    #[error("keys do not hold an item id")]
+    NoItemId,
+    /// The stream's `eventName` is none of INSERT, MODIFY, REMOVE (domain's message).
+    #[error("{0}")]
+    EventName(String),
+    #[error("{image} does not decode: {reason}")]
+    Image { image: &'static str, reason: String },
+    #[error("{0:?} record lacks the image it needs (stream view must be NEW_AND_OLD_IMAGES)")]
+    MissingImage(ChangeKind),
+    #[error("no SequenceNumber")]
+    NoSequenceNumber,
 }
 
 #[derive(Deserialize)]
@@ -38,37 +46,29 @@ pub fn item_id(record: &EventRecord) -> Option<ItemId> {
 }
 
 pub fn decode(record: &EventRecord) -> Result<ChangeRecord, DecodeError> {
-    let item_id = item_id(record);
-    let fail = |reason: String| DecodeError { item_id, reason };
-    if item_id.is_none() {
-        return Err(fail("keys do not hold an item id".into()));
+    if item_id(record).is_none() {
+        return Err(DecodeError::NoItemId);
     }
-    let kind: ChangeKind = record.event_name.parse().map_err(fail)?;
-    let image = |name: &str, image: &serde_dynamo::Item| -> Result<Option<Item>, DecodeError> {
-        if image.is_empty() {
+    let kind: ChangeKind = record.event_name.parse().map_err(DecodeError::EventName)?;
+    let image = |image: &'static str, attributes: &serde_dynamo::Item| {
+        if attributes.is_empty() {
             return Ok(None);
         }
-        serde_dynamo::from_item(image.clone())
+        serde_dynamo::from_item(attributes.clone())
             .map(Some)
-            .map_err(|e| {
-                fail(format!(
-                    "{name} does not decode: {}",
-                    redact_quoted(&e.to_string())
-                ))
+            .map_err(|e| DecodeError::Image {
+                image,
+                reason: redact_quoted(&e.to_string()),
             })
     };
     let old = image("OldImage", &record.change.old_image)?;
     let new = image("NewImage", &record.change.new_image)?;
-    let change = ItemChange::from_images(kind, old, new).ok_or_else(|| {
-        fail(format!(
-            "{kind:?} record lacks the image it needs (stream view must be NEW_AND_OLD_IMAGES)"
-        ))
-    })?;
+    let change = ItemChange::from_images(kind, old, new).ok_or(DecodeError::MissingImage(kind))?;
     let sequence_number = record
         .change
         .sequence_number
         .clone()
-        .ok_or_else(|| fail("no SequenceNumber".into()))?;
+        .ok_or(DecodeError::NoSequenceNumber)?;
     Ok(ChangeRecord {
         event_id: record.event_id.clone(),
         sequence_number,

@@ -11,7 +11,10 @@ use domain::{Item, ItemId, ItemPatch, NewItem, Timestamp};
 use items_api::DynamoStore;
 use items_api::store::{ItemStore, Precondition};
 use serde_json::{Value, json};
-use stream_processor::{Archive, Notifier, Processor};
+use stream_processor::{
+    Config, Processor,
+    steps::{self, Clients},
+};
 
 pub const TABLE: &str = "items-stream-test";
 pub const BUCKET: &str = "items-archive-test";
@@ -101,10 +104,11 @@ impl Stack {
     }
 
     pub fn processor_with(&self, s3: aws_sdk_s3::Client, sns: aws_sdk_sns::Client) -> Processor {
-        Processor::new(
-            Archive::new(s3, BUCKET),
-            Notifier::new(sns, &self.topic_arn),
-        )
+        let config = Config {
+            bucket: BUCKET.to_string(),
+            topic_arn: self.topic_arn.clone(),
+        };
+        Processor::new(steps::all(&config, Clients { s3, sns }))
     }
 
     // --- the table, through the items-api store ---

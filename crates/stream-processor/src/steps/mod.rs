@@ -1,0 +1,119 @@
+//! The side effects of a change, as an ordered list of [`Step`]s.
+//!
+//! Every decoded change goes through the steps in list order, and reaches a step only when
+//! the earlier ones succeeded for it. The processor adds per-item order: a change is handed
+//! to the first step only once every earlier change of its item went through all of them.
+//!
+//! Steps run at least once per change. When a batch is re-delivered from a failed record,
+//! that record and every later one go through every step again, the ones they had already
+//! passed included. A step must therefore be idempotent, or its repeat harmless: the archive
+//! writes an object only if it is absent; a repeated notification carries the same
+//! `event_id`.
+//!
+//! Adding a side effect: a module here with a type implementing [`Step`], and one line in
+//! [`all`].
+
+pub mod archive;
+pub mod notify;
+
+use std::{error::Error, future::Future, pin::Pin};
+
+use crate::{Config, record::ChangeRecord};
+
+pub use archive::{Archive, ArchiveKey};
+pub use notify::Notifier;
+
+/// Calls one step keeps in flight at once.
+pub(crate) const CONCURRENCY: usize = 16;
+
+/// One side effect of a change.
+pub trait Step: Send + Sync + 'static {
+    /// Names the step in logs.
+    const NAME: &'static str;
+    type Error: Error + Send + Sync + 'static;
+
+    /// Applies the step to a wave of changes: at most one per item, in stream order. Answers
+    /// one result per change, in the same order; the step chooses how to batch and how many
+    /// calls to make at once.
+    fn run(
+        &self,
+        changes: &[&ChangeRecord],
+    ) -> impl Future<Output = Vec<Result<(), Self::Error>>> + Send;
+}
+
+/// Why a change did not go through: the step that refused it (`decode` when the record is
+/// not a change at all), and that step's own error.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct StepError {
+    pub step: &'static str,
+    pub error: Box<dyn Error + Send + Sync>,
+}
+
+impl StepError {
+    pub fn new(step: &'static str, error: impl Error + Send + Sync + 'static) -> Self {
+        Self {
+            step,
+            error: Box::new(error),
+        }
+    }
+}
+
+/// What the steps write to: built once at start, or by a test with clients that fail.
+pub struct Clients {
+    pub s3: aws_sdk_s3::Client,
+    pub sns: aws_sdk_sns::Client,
+}
+
+/// Every step, in the order a change goes through them.
+pub fn all(config: &Config, clients: Clients) -> Steps {
+    Steps::default()
+        .then(Archive::new(clients.s3, &config.bucket))
+        .then(Notifier::new(clients.sns, &config.topic_arn))
+}
+
+/// An ordered list of steps of different types.
+#[derive(Default)]
+pub struct Steps(Vec<Box<dyn AnyStep>>);
+
+impl Steps {
+    /// The list with `step` last.
+    pub fn then(mut self, step: impl Step) -> Self {
+        self.0.push(Box::new(step));
+        self
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &dyn AnyStep> {
+        self.0.iter().map(Box::as_ref)
+    }
+}
+
+type Results<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), StepError>>> + Send + 'a>>;
+
+/// [`Step`] with its error type erased, so one list can hold every step.
+pub(crate) trait AnyStep: Send + Sync {
+    fn name(&self) -> &'static str;
+    fn run<'a>(&'a self, changes: &'a [&'a ChangeRecord]) -> Results<'a>;
+}
+
+impl<S: Step> AnyStep for S {
+    fn name(&self) -> &'static str {
+        S::NAME
+    }
+
+    fn run<'a>(&'a self, changes: &'a [&'a ChangeRecord]) -> Results<'a> {
+        Box::pin(async move {
+            let results = Step::run(self, changes).await;
+            assert_eq!(
+                results.len(),
+                changes.len(),
+                "{}: one result per change",
+                S::NAME
+            );
+            results
+                .into_iter()
+                .map(|result| result.map_err(|error| StepError::new(S::NAME, error)))
+                .collect()
+        })
+    }
+}

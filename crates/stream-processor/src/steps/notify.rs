@@ -1,0 +1,163 @@
+//! SNS notifications: one per change, published ten per `PublishBatch` call. The message
+//! names the item and what changed, never field values (no e-mail address, no name).
+//! Message attributes let subscribers filter (`event_type`, `item_id`, `status`) and
+//! deduplicate (`event_id`: the same on every delivery of the same change).
+
+use std::{collections::HashMap, sync::Arc};
+
+use aws_sdk_sns::{
+    Client,
+    error::{DisplayErrorContext, SdkError},
+    operation::publish_batch::PublishBatchError,
+    types::{MessageAttributeValue, PublishBatchRequestEntry},
+};
+use domain::ChangeKind;
+use futures::{StreamExt, stream};
+use serde::Serialize;
+
+use super::{ArchiveKey, CONCURRENCY, Step};
+use crate::record::ChangeRecord;
+
+/// SNS accepts at most ten entries per PublishBatch.
+const BATCH_LIMIT: usize = 10;
+
+pub struct Notifier {
+    client: Client,
+    topic_arn: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NotifyError {
+    /// The whole call failed: every change in it failed.
+    #[error("SNS PublishBatch: {}", DisplayErrorContext(.0.as_ref()))]
+    Call(Arc<SdkError<PublishBatchError>>),
+    /// SNS refused this change's entry.
+    #[error("SNS PublishBatch entry: {code}")]
+    Entry { code: String },
+}
+
+/// The message body subscribers receive.
+#[derive(Debug, Serialize)]
+struct Notification<'a> {
+    event_type: &'static str,
+    item_id: String,
+    version: u64,
+    status: &'static str,
+    /// Names of the fields an update changed; empty for creates and deletes.
+    changed_fields: Vec<&'static str>,
+    changed_at: String,
+    event_id: &'a str,
+    sequence_number: &'a str,
+    /// Where the archive object of this change is.
+    archive_key: ArchiveKey,
+}
+
+fn subject(kind: ChangeKind) -> &'static str {
+    match kind {
+        ChangeKind::Insert => "Item created",
+        ChangeKind::Modify => "Item updated",
+        ChangeKind::Remove => "Item deleted",
+    }
+}
+
+fn notification(record: &ChangeRecord) -> Notification<'_> {
+    let item = record.change.image();
+    Notification {
+        event_type: record.change.kind().event_type(),
+        item_id: item.id.to_string(),
+        version: item.version,
+        status: item.status.as_str(),
+        changed_fields: record.change.changed_fields(),
+        changed_at: domain::Timestamp::from_datetime(record.changed_at).to_string(),
+        event_id: &record.event_id,
+        sequence_number: &record.sequence_number,
+        archive_key: ArchiveKey::of(record),
+    }
+}
+
+fn attribute(value: &str) -> MessageAttributeValue {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .expect("data type is set")
+}
+
+fn entry(n: usize, record: &ChangeRecord) -> PublishBatchRequestEntry {
+    let message = notification(record);
+    let attributes = HashMap::from([
+        ("event_type".to_string(), attribute(message.event_type)),
+        ("item_id".to_string(), attribute(&message.item_id)),
+        ("status".to_string(), attribute(message.status)),
+        ("event_id".to_string(), attribute(&record.event_id)),
+    ]);
+    PublishBatchRequestEntry::builder()
+        .id(format!("m{n}"))
+        .subject(subject(record.change.kind()))
+        .message(serde_json::to_string(&message).expect("notifications serialize"))
+        .set_message_attributes(Some(attributes))
+        .build()
+        .expect("id and message are set")
+}
+
+impl Notifier {
+    pub fn new(client: Client, topic_arn: impl Into<String>) -> Self {
+        Self {
+            client,
+            topic_arn: topic_arn.into(),
+        }
+    }
+
+    /// Publishes at most [`BATCH_LIMIT`] notifications in one call; the result of each, in order.
+    async fn publish_batch(&self, records: &[&ChangeRecord]) -> Vec<Result<(), NotifyError>> {
+        debug_assert!(records.len() <= BATCH_LIMIT);
+        let entries = records
+            .iter()
+            .enumerate()
+            .map(|(n, record)| entry(n, record))
+            .collect();
+        let output = self
+            .client
+            .publish_batch()
+            .topic_arn(&self.topic_arn)
+            .set_publish_batch_request_entries(Some(entries))
+            .send()
+            .await;
+        match output {
+            Err(error) => vec![Err(NotifyError::Call(Arc::new(error))); records.len()],
+            Ok(output) => {
+                let failed: HashMap<&str, &str> =
+                    output.failed().iter().map(|f| (f.id(), f.code())).collect();
+                (0..records.len())
+                    .map(|n| match failed.get(format!("m{n}").as_str()) {
+                        Some(code) => Err(NotifyError::Entry {
+                            code: code.to_string(),
+                        }),
+                        None => Ok(()),
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+impl Step for Notifier {
+    const NAME: &'static str = "notify";
+    type Error = NotifyError;
+
+    /// Ten changes per PublishBatch, [`CONCURRENCY`] calls at once.
+    async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), NotifyError>> {
+        // Built before they are streamed, as in the archive step (rust-lang/rust#64552).
+        let calls: Vec<_> = changes
+            .chunks(BATCH_LIMIT)
+            .map(|chunk| self.publish_batch(chunk))
+            .collect();
+        stream::iter(calls)
+            .buffered(CONCURRENCY)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+}
