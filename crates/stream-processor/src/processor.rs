@@ -112,3 +112,87 @@ async fn run_step(step: &dyn AnyStep, wave: Vec<Queued>, queues: &mut ItemQueues
     }
     passed
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::record::ChangeRecord;
+
+    /// A stand-in for any step (a test double, not a service): it notes each change it is
+    /// given and fails the one `fails` names, so the contract every step relies on is pinned
+    /// without S3 or SNS.
+    struct Noting {
+        label: &'static str,
+        fails: Option<&'static str>,
+        seen: Arc<Mutex<Vec<String>>>,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("refused")]
+    struct Refused;
+
+    impl Step for Noting {
+        const NAME: &'static str = "noting";
+        type Error = Refused;
+
+        async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), Refused>> {
+            let mut seen = self.seen.lock().unwrap();
+            changes
+                .iter()
+                .map(|change| {
+                    let kind = change.change.kind().event_type();
+                    seen.push(format!("{} {kind}", self.label));
+                    if self.fails == Some(kind) {
+                        Err(Refused)
+                    } else {
+                        Ok(())
+                    }
+                })
+                .collect()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failing_step_stops_its_change_and_the_later_ones_of_its_item() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/stream-batch.json"
+        );
+        let event: Event = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let step = |label, fails| Noting {
+            label,
+            fails,
+            seen: seen.clone(),
+        };
+        let processor = Processor::new(
+            Steps::default()
+                .then(step("first", None))
+                .then(step("second", Some("updated")))
+                .then(step("third", None)),
+        );
+
+        let response = processor.process(&event.records).await;
+
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        assert_eq!(failed, [event.records[1].change.sequence_number.clone()]);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "first created",
+                "second created",
+                "third created",
+                "first updated",
+                "second updated",
+            ],
+            "steps in list order, the update only after the create went through all of them, \
+             nothing after the failure"
+        );
+    }
+}
