@@ -1,12 +1,13 @@
-//! A minimal HTTP/1.0 client for loopback servers (moto's own API, the local gateway in
-//! tests): one request per connection, the whole response read until the server closes.
+//! Plain-HTTP calls to loopback servers (moto's own API, the local gateway, the backends
+//! behind a fault proxy), through hyper's client. Each call has a client, and so a
+//! connection, of its own: nothing outlives the call, so calls from different Tokio runtimes
+//! (one per test) never share a connection.
 
 use std::io;
 
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
+use http_body_util::{BodyExt, Full};
+use hyper::{Request, Response, body::Bytes};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
@@ -41,42 +42,36 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> io::Result<HttpResponse> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| io::Error::other(format!("not an http:// URL: {url}")))?;
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    let mut stream = TcpStream::connect(authority).await?;
-    let mut head = format!(
-        "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: {}\r\n",
-        body.len()
-    );
+    let mut request = Request::builder().method(method).uri(url);
     for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
+        request = request.header(*name, *value);
     }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body).await?;
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| io::Error::other("no end of headers"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|line| line.split_whitespace().nth(1))
-        .and_then(|code| code.parse().ok())
-        .ok_or_else(|| io::Error::other(format!("bad status line in {head:?}")))?;
-    let headers = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
-        .collect();
+    let request = request
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .map_err(|e| io::Error::other(format!("{method} {url}: {e}")))?;
+    let response = send(request)
+        .await
+        .map_err(|e| io::Error::other(format!("{method} {url}: {e}")))?;
     Ok(HttpResponse {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
+        status: response.status().as_u16(),
+        headers: response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+                (name.as_str().to_string(), value)
+            })
+            .collect(),
+        body: response.into_body().to_vec(),
     })
+}
+
+/// Sends `request` (its URI absolute) and reads the whole answer.
+pub(crate) async fn send(
+    request: Request<Full<Bytes>>,
+) -> Result<Response<Bytes>, Box<dyn std::error::Error + Send + Sync>> {
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let (parts, body) = client.request(request).await?.into_parts();
+    let body = body.collect().await?.to_bytes();
+    Ok(Response::from_parts(parts, body))
 }
