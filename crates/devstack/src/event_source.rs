@@ -15,10 +15,11 @@ use std::{
 };
 
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use chrono::{SecondsFormat, Utc};
 use serde_json::{Value, json};
 use tokio::sync::watch;
 
-use crate::{FunctionHost, StreamTrigger, stream_event};
+use crate::{FunctionHost, StreamTrigger, aws::function_arn, stream_event};
 
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -291,13 +292,13 @@ impl StreamMapping {
         let message = json!({
             "requestContext": {
                 "requestId": uuid::Uuid::new_v4().to_string(),
-                "functionArn": format!("arn:aws:lambda:us-east-1:123456789012:function:{}", self.function.name()),
+                "functionArn": function_arn(self.function.name()),
                 "condition": condition,
                 "approximateInvokeCount": invocations,
             },
             "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": error },
             "version": "1.0",
-            "timestamp": crate::now_rfc3339(),
+            "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             "DDBStreamBatchInfo": {
                 "shardId": "local",
                 "startSequenceNumber": first,

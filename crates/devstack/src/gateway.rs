@@ -19,10 +19,11 @@ use axum::{
     http::{HeaderMap, HeaderName, HeaderValue, Method, Response, StatusCode, Uri},
 };
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use tokio::{net::TcpListener, sync::watch};
 
-use crate::{ApiDefinition, FunctionHost};
+use crate::{ApiDefinition, FunctionHost, aws::ACCOUNT_ID};
 
 /// Requests allowed at once (`burst`) and per second afterwards (`rate`), per API key.
 struct TokenBucket {
@@ -395,9 +396,7 @@ pub fn rest_event(request: RestRequest<'_>) -> Value {
         Ok(text) => (json!(text), false),
         Err(_) => (json!(BASE64.encode(request.body)), true),
     };
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let now = Utc::now();
     let user_agent = request
         .headers
         .get("user-agent")
@@ -417,13 +416,13 @@ pub fn rest_event(request: RestRequest<'_>) -> Value {
             "resourcePath": request.resource,
             "httpMethod": request.method,
             "extendedRequestId": request.request_id,
-            "requestTime": chrono_like_request_time(now.as_secs()),
+            "requestTime": request_time(now),
             "path": format!("/{}{}", request.stage, request.path),
-            "accountId": "123456789012",
+            "accountId": ACCOUNT_ID,
             "protocol": "HTTP/1.1",
             "stage": request.stage,
             "domainPrefix": "localhost",
-            "requestTimeEpoch": now.as_millis() as u64,
+            "requestTimeEpoch": now.timestamp_millis(),
             "requestId": request.request_id,
             "identity": {
                 "sourceIp": request.source_ip,
@@ -440,29 +439,8 @@ pub fn rest_event(request: RestRequest<'_>) -> Value {
 }
 
 /// `25/Mar/2024:05:00:00 +0000`, API Gateway's `requestTime` format.
-fn chrono_like_request_time(epoch_seconds: u64) -> String {
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let days = epoch_seconds / 86_400;
-    let seconds = epoch_seconds % 86_400;
-    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{day:02}/{}/{year}:{:02}:{:02}:{:02} +0000",
-        MONTHS[(month - 1) as usize],
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+fn request_time(at: DateTime<Utc>) -> String {
+    at.format("%d/%b/%Y:%H:%M:%S +0000").to_string()
 }
 
 /// The function's proxy response as HTTP; `None` when it is not a valid proxy response
@@ -513,11 +491,12 @@ mod tests {
 
     #[test]
     fn request_time_is_api_gateway_formatted() {
+        let at = |seconds| DateTime::from_timestamp(seconds, 0).unwrap();
         assert_eq!(
-            chrono_like_request_time(1_711_342_800),
+            request_time(at(1_711_342_800)),
             "25/Mar/2024:05:00:00 +0000"
         );
-        assert_eq!(chrono_like_request_time(0), "01/Jan/1970:00:00:00 +0000");
+        assert_eq!(request_time(at(0)), "01/Jan/1970:00:00:00 +0000");
     }
 
     #[test]

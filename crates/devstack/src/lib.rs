@@ -6,6 +6,7 @@
 //! backends, and [`LocalStack`], which puts them all together.
 //! Tests use it to get private, real endpoints per test.
 
+mod aws;
 mod event_source;
 mod fault_proxy;
 mod functions;
@@ -18,6 +19,7 @@ mod stack;
 mod stream;
 mod template;
 
+pub use aws::{LocalClients, REGION};
 pub use event_source::Delivery;
 pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};
 pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
@@ -27,16 +29,11 @@ pub use moto::{Moto, SentNotification};
 pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output, ProcessTimings};
 pub use stack::{
     BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, FaultOptions, Faults,
-    INBOX_QUEUE, LocalClients, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,
+    INBOX_QUEUE, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,
     function_environment, workspace_binaries,
 };
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};
-
-/// Now, RFC 3339 UTC with milliseconds.
-pub(crate) fn now_rfc3339() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
 
 /// Makes a child process end when this process does, even if this process is killed
 /// outright (a failed test, `kill -9`): no moto or function process is left behind.

@@ -2,13 +2,10 @@
 
 use std::io;
 
-use aws_sdk_dynamodb::{
-    Client,
-    config::{BehaviorVersion, Credentials, Region},
-};
+use aws_sdk_dynamodb::Client;
 use tokio::{net::TcpListener, sync::oneshot};
 
-use crate::TableDefinition;
+use crate::{TableDefinition, aws};
 
 /// A running in-process DynamoDB. Stops when dropped (or when its Tokio runtime ends).
 pub struct LocalDynamo {
@@ -46,26 +43,12 @@ impl LocalDynamo {
 
     /// An SDK client for this endpoint with fake credentials (nothing here reaches AWS).
     pub fn client(&self) -> Client {
-        let config = aws_sdk_dynamodb::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(Credentials::new("local", "local", None, None, "devstack"))
-            .endpoint_url(&self.endpoint)
-            .build();
-        Client::from_conf(config)
+        aws::dynamodb_client(&self.endpoint)
     }
 
     /// A DynamoDB Streams client for this endpoint (same fake credentials).
     pub fn streams_client(&self) -> aws_sdk_dynamodbstreams::Client {
-        let config = aws_sdk_dynamodbstreams::Config::builder()
-            .behavior_version(aws_sdk_dynamodbstreams::config::BehaviorVersion::latest())
-            .region(aws_sdk_dynamodbstreams::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodbstreams::config::Credentials::new(
-                "local", "local", None, None, "devstack",
-            ))
-            .endpoint_url(&self.endpoint)
-            .build();
-        aws_sdk_dynamodbstreams::Client::from_conf(config)
+        aws::streams_client(&self.endpoint)
     }
 
     /// Creates `table_name` with `definition`; returns its stream ARN when it has a stream.

@@ -27,6 +27,8 @@ use tokio::{
     sync::{Mutex, Notify, mpsc, oneshot, watch},
 };
 
+use crate::aws::{LOCAL_AWS_ENVIRONMENT, function_arn};
+
 /// What to run and how.
 #[derive(Debug, Clone)]
 pub struct FunctionConfig {
@@ -39,17 +41,9 @@ pub struct FunctionConfig {
     pub output: Output,
 }
 
-/// A region and fake credentials: what every function on the local stack gets (nothing here
-/// reaches AWS).
-pub const LOCAL_AWS_ENVIRONMENT: [(&str, &str); 3] = [
-    ("AWS_REGION", "us-east-1"),
-    ("AWS_ACCESS_KEY_ID", "local"),
-    ("AWS_SECRET_ACCESS_KEY", "local"),
-];
-
 impl FunctionConfig {
-    /// `binary` with `environment` plus [`LOCAL_AWS_ENVIRONMENT`], 256 MB, output captured
-    /// (the shape the functions' own binary tests use).
+    /// `binary` with `environment` plus the local region and credentials, 256 MB, output
+    /// captured (the shape the functions' own binary tests use).
     pub fn captured(
         name: &str,
         binary: impl Into<PathBuf>,
@@ -443,10 +437,7 @@ async fn next(State(shared): State<Arc<Shared>>) -> (StatusCode, HeaderMap, Stri
     );
     set(
         "lambda-runtime-invoked-function-arn",
-        format!(
-            "arn:aws:lambda:us-east-1:123456789012:function:{}",
-            shared.config.name
-        ),
+        function_arn(&shared.config.name),
     );
     set(
         "lambda-runtime-trace-id",

@@ -8,12 +8,13 @@ use std::{
     time::Instant,
 };
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use serde_json::json;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    FunctionConfig, FunctionHost, LocalDynamo, LocalGateway, LocalNames, Moto, Output, Template,
+    FunctionConfig, FunctionHost, LocalClients, LocalDynamo, LocalGateway, LocalNames, Moto,
+    Output, Template,
+    aws::{LOCAL_AWS_ENVIRONMENT, queue_arn},
     event_source::{Deliveries, Delivery, StreamMapping},
     fault_proxy::{FaultCounts, FaultPlan, FaultProxy, Service},
 };
@@ -165,50 +166,6 @@ pub struct LocalStack {
     stop: watch::Sender<bool>,
 }
 
-/// AWS SDK clients for the local endpoints (fake credentials; nothing reaches AWS).
-pub struct LocalClients {
-    pub dynamodb: aws_sdk_dynamodb::Client,
-    pub streams: aws_sdk_dynamodbstreams::Client,
-    pub s3: aws_sdk_s3::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub sqs: aws_sdk_sqs::Client,
-}
-
-impl LocalClients {
-    pub fn new(dynamo_endpoint: &str, moto_endpoint: &str) -> Self {
-        let shared = aws_config::SdkConfig::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_dynamodb::config::SharedCredentialsProvider::new(
-                Credentials::new("local", "local", None, None, "devstack"),
-            ))
-            .build();
-        let dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared)
-            .endpoint_url(dynamo_endpoint)
-            .build();
-        let streams = aws_sdk_dynamodbstreams::config::Builder::from(&shared)
-            .endpoint_url(dynamo_endpoint)
-            .build();
-        let s3 = aws_sdk_s3::config::Builder::from(&shared)
-            .endpoint_url(moto_endpoint)
-            .force_path_style(true)
-            .build();
-        let sns = aws_sdk_sns::config::Builder::from(&shared)
-            .endpoint_url(moto_endpoint)
-            .build();
-        let sqs = aws_sdk_sqs::config::Builder::from(&shared)
-            .endpoint_url(moto_endpoint)
-            .build();
-        Self {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
-            streams: aws_sdk_dynamodbstreams::Client::from_conf(streams),
-            s3: aws_sdk_s3::Client::from_conf(s3),
-            sns: aws_sdk_sns::Client::from_conf(sns),
-            sqs: aws_sdk_sqs::Client::from_conf(sqs),
-        }
-    }
-}
-
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 fn progress(verbose: bool, started: Instant, message: impl std::fmt::Display) {
@@ -341,7 +298,7 @@ impl LocalStack {
             .await?
             .queue_url
             .ok_or("no queue URL")?;
-        let inbox_arn = format!("arn:aws:sqs:us-east-1:123456789012:{INBOX_QUEUE}");
+        let inbox_arn = queue_arn(INBOX_QUEUE);
         let subscriptions = clients
             .sns
             .list_subscriptions_by_topic()
@@ -504,7 +461,7 @@ pub fn function_environment(
     let mut environment: Vec<(String, String)> =
         definition.environment.clone().into_iter().collect();
     environment.extend(
-        crate::runtime::LOCAL_AWS_ENVIRONMENT
+        LOCAL_AWS_ENVIRONMENT
             .into_iter()
             .chain([
                 ("AWS_ENDPOINT_URL_DYNAMODB", dynamo_endpoint),

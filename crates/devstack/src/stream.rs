@@ -85,7 +85,7 @@ pub fn stream_event(stream_arn: &str, records: &[Record]) -> Value {
                 "eventName": record.event_name.as_ref().map(|n| n.as_str().to_string()),
                 "eventVersion": record.event_version.clone().unwrap_or_else(|| "1.1".into()),
                 "eventSource": "aws:dynamodb",
-                "awsRegion": record.aws_region.clone().unwrap_or_else(|| "us-east-1".into()),
+                "awsRegion": record.aws_region.as_deref().unwrap_or(crate::aws::REGION),
                 "dynamodb": dynamodb,
                 "eventSourceARN": stream_arn,
             })
