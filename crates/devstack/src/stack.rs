@@ -15,7 +15,7 @@ use crate::{
     FunctionConfig, FunctionHost, LocalClients, LocalDynamo, LocalGateway, LocalNames, Moto,
     Output, Template,
     aws::{LOCAL_AWS_ENVIRONMENT, queue_arn},
-    event_source::{Deliveries, Delivery, StreamMapping},
+    event_source::{DeadLetters, Deliveries, Delivery, StreamMapping},
     fault_proxy::{FaultCounts, FaultPlan, FaultProxy, Service},
 };
 
@@ -367,10 +367,10 @@ impl LocalStack {
                 gateway = Some(started_gateway);
             }
             if let Some(trigger) = definition.stream_trigger.clone() {
-                let dead_letters = trigger
-                    .on_failure_queue
-                    .as_ref()
-                    .map(|_| (clients.sqs.clone(), dead_letter_queue_url.clone()));
+                let dead_letters = trigger.on_failure_queue.as_ref().map(|_| DeadLetters {
+                    sqs: clients.sqs.clone(),
+                    queue_url: dead_letter_queue_url.clone(),
+                });
                 let mapping = StreamMapping {
                     trigger,
                     stream_arn: stream_arn.clone(),

@@ -8,6 +8,8 @@
 //! - after `MaximumRetryAttempts` retries: send the batch's description to the on-failure
 //!   SQS queue (Lambda's `DDBStreamBatchInfo` record) and move on.
 
+mod dead_letter;
+
 use std::{
     collections::{BTreeMap, VecDeque},
     sync::{Arc, Mutex},
@@ -15,11 +17,11 @@ use std::{
 };
 
 use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
-use chrono::{SecondsFormat, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::sync::watch;
 
-use crate::{FunctionHost, StreamTrigger, aws::function_arn, stream_event};
+use crate::{FunctionHost, StreamTrigger, stream_event};
+pub use dead_letter::DeadLetters;
 
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -28,8 +30,8 @@ pub struct StreamMapping {
     pub stream_arn: String,
     pub function: FunctionHost,
     pub streams: aws_sdk_dynamodbstreams::Client,
-    /// The on-failure destination: SQS client and queue URL.
-    pub dead_letters: Option<(aws_sdk_sqs::Client, String)>,
+    /// The on-failure destination.
+    pub dead_letters: Option<DeadLetters>,
     /// Every invocation, appended as it ends (what Lambda's metrics and logs would show).
     pub deliveries: Deliveries,
 }
@@ -265,61 +267,5 @@ impl StreamMapping {
                 .unwrap_or(0)
         });
         positions.min()
-    }
-
-    async fn dead_letter(
-        &self,
-        records: &[Record],
-        invocations: u32,
-        condition: &str,
-        error: Option<String>,
-    ) {
-        let first = records.first().map(sequence_number).unwrap_or_default();
-        let last = records.last().map(sequence_number).unwrap_or_default();
-        eprintln!(
-            "stream | batch {first}..{last} ({} records) gave up after {invocations} invocations",
-            records.len()
-        );
-        let Some((sqs, queue_url)) = &self.dead_letters else {
-            return;
-        };
-        let arrival = |record: Option<&Record>| {
-            record
-                .and_then(|r| r.dynamodb.as_ref())
-                .and_then(|d| d.approximate_creation_date_time)
-                .map(|t| t.to_string())
-        };
-        let message = json!({
-            "requestContext": {
-                "requestId": uuid::Uuid::new_v4().to_string(),
-                "functionArn": function_arn(self.function.name()),
-                "condition": condition,
-                "approximateInvokeCount": invocations,
-            },
-            "responseContext": { "statusCode": 200, "executedVersion": "$LATEST", "functionError": error },
-            "version": "1.0",
-            "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
-            "DDBStreamBatchInfo": {
-                "shardId": "local",
-                "startSequenceNumber": first,
-                "endSequenceNumber": last,
-                "approximateArrivalOfFirstRecord": arrival(records.first()),
-                "approximateArrivalOfLastRecord": arrival(records.last()),
-                "batchSize": records.len(),
-                "streamArn": self.stream_arn,
-            },
-        });
-        if let Err(error) = sqs
-            .send_message()
-            .queue_url(queue_url)
-            .message_body(message.to_string())
-            .send()
-            .await
-        {
-            eprintln!(
-                "stream | could not send to the dead-letter queue: {}",
-                aws_sdk_sqs::error::DisplayErrorContext(&error)
-            );
-        }
     }
 }
