@@ -11,6 +11,7 @@ mod sizes;
 mod stats;
 mod stream;
 mod subject;
+mod timings;
 mod warm;
 
 use std::{collections::BTreeMap, path::Path};
@@ -23,7 +24,7 @@ use devstack::{
 };
 use serde_json::Value;
 
-use crate::{options::Options, subject::Subject};
+use crate::{options::Options, subject::Subject, timings::Timings};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -51,6 +52,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
     let release = workspace_binaries("release");
     step("local stack: moto, dynoxide, both functions, the stream trigger");
     let moto = Moto::start().await?;
+    let timings = Timings::new();
     let stack = LocalStack::start(StackOptions {
         template: "template.yaml".into(),
         binaries: release.clone(),
@@ -61,6 +63,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
         output: Output::Discarded,
         faults: None,
         verbose: false,
+        observer: Some(timings.clone()),
     })
     .await?;
     let item = created_item(&stack).await?;
@@ -111,7 +114,7 @@ async fn run(options: Options) -> Result<(), BoxError> {
             "cold start: {} × {}",
             subject.name, options.cold_runs
         ));
-        let cold = cold::measure(subject, &get_event, options.cold_runs).await?;
+        let cold = cold::measure(subject, &get_event, options.cold_runs, &timings).await?;
         results.cold.push((subject.name.clone(), cold));
     }
     for subject in [Some(&items_api), vs.as_ref()].into_iter().flatten() {
@@ -125,18 +128,27 @@ async fn run(options: Options) -> Result<(), BoxError> {
             &definition.routes,
             DEFAULT_API_KEY,
             options.warm_requests,
+            &timings,
         )
         .await?;
         results.warm.push((subject.name.clone(), warm));
     }
     step(&format!("stream: {} changes", options.stream_changes));
-    let processor = stack
-        .functions
-        .iter()
-        .find(|function| function.name() == "stream-processor")
-        .ok_or("no stream-processor on the stack")?;
-    results.stream =
-        Some(stream::measure(&stack, TABLE_NAME, item, processor, options.stream_changes).await?);
+    let processor = "stream-processor";
+    if !stack.functions.iter().any(|f| f.name() == processor) {
+        return Err("no stream-processor on the stack".into());
+    }
+    results.stream = Some(
+        stream::measure(
+            &stack,
+            TABLE_NAME,
+            item,
+            processor,
+            &timings,
+            options.stream_changes,
+        )
+        .await?,
+    );
     for function in ["items-api", "stream-processor", "lambda-floor"] {
         results
             .artefacts

@@ -11,9 +11,11 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use devstack::{FunctionHost, LocalStack};
+use devstack::LocalStack;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
+
+use crate::timings::Timings;
 
 pub struct Throughput {
     pub changes: usize,
@@ -50,12 +52,13 @@ impl Throughput {
 const STALLED: Duration = Duration::from_secs(30);
 
 /// Writes `changes` copies of `template_item` (a real item the API created) under new ids,
-/// and waits until the processor has finished each, or stops making progress.
+/// and waits until the function `processor` has finished each, or stops making progress.
 pub async fn measure(
     stack: &LocalStack,
     table: &str,
     template_item: std::collections::HashMap<String, AttributeValue>,
-    processor: &FunctionHost,
+    processor: &str,
+    timings: &Timings,
     changes: usize,
 ) -> Result<Throughput, String> {
     let clients = stack.clients();
@@ -63,9 +66,9 @@ pub async fn measure(
     let dynamodb = &clients.dynamodb;
     let deliveries_before = stack.stream_deliveries().len();
     let notifications_before = notifications(stack).await?;
-    processor.take_function_times();
-    let pid = processor
-        .process_timings()
+    timings.take_in_function(processor);
+    let pid = timings
+        .process(processor)
         .pid
         .ok_or("no stream-processor process")?;
     let cpu_before = crate::process::cpu_time(pid).ok_or("cannot read the processor's CPU time")?;
@@ -104,7 +107,7 @@ pub async fn measure(
         }
         if done >= changes || last_progress.elapsed() > STALLED {
             let elapsed = last_progress - started;
-            let times = processor.take_function_times();
+            let times = timings.take_in_function(processor);
             let cpu_after =
                 crate::process::cpu_time(pid).ok_or("cannot read the processor's CPU time")?;
             let published = notifications(stack).await? - notifications_before;

@@ -1,8 +1,10 @@
 //! A function under test: a binary speaking the Lambda Runtime API and its environment.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use devstack::{FunctionConfig, Output};
+use devstack::{FunctionConfig, FunctionHost, HostObserver, Output};
+
+use crate::timings::Timings;
 
 #[derive(Debug, Clone)]
 pub struct Subject {
@@ -16,7 +18,7 @@ impl Subject {
     /// bootstrap does: `exec` keeps one process, so its pid is the function's.
     pub fn command(name: &str, command: &str, mut environment: Vec<(String, String)>) -> Self {
         // Lambda sets both; boto3 and the AWS CLI read only this one.
-        environment.push(("AWS_DEFAULT_REGION".into(), "us-east-1".into()));
+        environment.push(("AWS_DEFAULT_REGION".into(), devstack::REGION.into()));
         let directory = devstack::workspace_binaries("bench");
         std::fs::create_dir_all(&directory).expect("target/bench is writable");
         let binary = directory.join(format!("{name}-bootstrap"));
@@ -36,14 +38,19 @@ impl Subject {
         }
     }
 
-    pub fn config(&self) -> FunctionConfig {
-        FunctionConfig {
+    /// The subject under a local Runtime API, its timings told to `timings`.
+    pub async fn start(&self, timings: &Arc<Timings>) -> Result<FunctionHost, String> {
+        let config = FunctionConfig {
             name: self.name.clone(),
             binary: self.binary.clone(),
             environment: self.environment.clone(),
             timeout: Duration::from_secs(30),
             memory_mb: 256,
             output: Output::Discarded,
-        }
+        };
+        let observer: Arc<dyn HostObserver> = timings.clone();
+        FunctionHost::start_observed(config, Some(observer))
+            .await
+            .map_err(|e| format!("{}: {e}", self.name))
     }
 }

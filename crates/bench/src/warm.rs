@@ -1,13 +1,17 @@
 //! Warm latency through the local API Gateway, one client in a closed loop over a mix of all
 //! five routes, with the function process's CPU time and peak memory.
 
-use std::{collections::BTreeMap, time::Duration, time::Instant};
+use std::{
+    collections::BTreeMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
-use devstack::{ApiDefinition, FunctionHost, LocalGateway, http};
+use devstack::{ApiDefinition, LocalGateway, http};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::{process, stats::Summary, subject::Subject};
+use crate::{process, stats::Summary, subject::Subject, timings::Timings};
 
 /// The routes in the order of one create → read → list → update → delete cycle.
 pub const ROUTES: [&str; 5] = [
@@ -113,6 +117,7 @@ pub async fn measure(
     routes: &[(String, String)],
     api_key: &str,
     requests: usize,
+    timings: &Arc<Timings>,
 ) -> Result<Warm, String> {
     let api = ApiDefinition {
         throttle_burst: u64::MAX,
@@ -120,9 +125,7 @@ pub async fn measure(
         quota_limit: None,
         ..api.clone()
     };
-    let host = FunctionHost::start(subject.config())
-        .await
-        .map_err(|e| e.to_string())?;
+    let host = subject.start(timings).await?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|e| e.to_string())?;
@@ -136,8 +139,11 @@ pub async fn measure(
     for _ in 0..20 {
         client.cycle().await?;
     }
-    host.take_function_times();
-    let pid = host.process_timings().pid.ok_or("no function process")?;
+    timings.take_in_function(&subject.name);
+    let pid = timings
+        .process(&subject.name)
+        .pid
+        .ok_or("no function process")?;
     let cpu_before = process::cpu_time(pid).ok_or("cannot read the process's CPU time")?;
     let mut per_route: Vec<Vec<Duration>> = vec![Vec::new(); ROUTES.len()];
     let mut statuses = BTreeMap::new();
@@ -149,7 +155,7 @@ pub async fn measure(
             sent += 1;
         }
     }
-    if host.process_timings().pid != Some(pid) {
+    if timings.process(&subject.name).pid != Some(pid) {
         return Err(format!(
             "{}: the process restarted during the run",
             subject.name
@@ -157,7 +163,7 @@ pub async fn measure(
     }
     let cpu = process::cpu_time(pid).ok_or("cannot read the process's CPU time")? - cpu_before;
     let peak_rss_mib = process::peak_rss_mib(pid).ok_or("cannot read the process's memory")?;
-    let in_function = Summary::of(&host.take_function_times());
+    let in_function = Summary::of(&timings.take_in_function(&subject.name));
     host.stop();
     let all: Vec<Duration> = per_route.iter().flatten().copied().collect();
     Ok(Warm {

@@ -7,6 +7,7 @@
 //! Tests use it to get private, real endpoints per test.
 
 mod aws;
+mod environment;
 mod event_source;
 mod fault_proxy;
 mod functions;
@@ -20,17 +21,17 @@ mod stream;
 mod template;
 
 pub use aws::{LocalClients, REGION};
+pub use environment::function_environment;
 pub use event_source::Delivery;
 pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};
 pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
 pub use gateway::{LocalGateway, RestRequest, rest_event};
 pub use local_dynamo::LocalDynamo;
 pub use moto::{Moto, SentNotification};
-pub use runtime::{FunctionConfig, FunctionHost, InvokeError, Output, ProcessTimings};
+pub use runtime::{FunctionConfig, FunctionHost, HostObserver, InvokeError, Output};
 pub use stack::{
     BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, FaultOptions, Faults,
-    INBOX_QUEUE, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,
-    function_environment, workspace_binaries,
+    INBOX_QUEUE, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME, workspace_binaries,
 };
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};

@@ -176,6 +176,7 @@ async fn up(args: Args) -> Result<(), BoxError> {
         output: Output::Prefixed,
         verbose: true,
         faults: fault_options(&args)?,
+        observer: None,
     };
     let stack = LocalStack::start(options).await?;
     std::fs::create_dir_all(root.join(".dev"))?;

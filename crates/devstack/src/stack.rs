@@ -5,6 +5,7 @@
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Instant,
 };
 
@@ -12,9 +13,9 @@ use serde_json::json;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    FunctionConfig, FunctionHost, LocalClients, LocalDynamo, LocalGateway, LocalNames, Moto,
-    Output, Template,
-    aws::{LOCAL_AWS_ENVIRONMENT, queue_arn},
+    FunctionConfig, FunctionHost, HostObserver, LocalClients, LocalDynamo, LocalGateway,
+    LocalNames, Moto, Output, Template,
+    aws::queue_arn,
     event_source::{DeadLetters, Deliveries, Delivery, StreamMapping},
     fault_proxy::{FaultCounts, FaultPlan, FaultProxy, Service},
 };
@@ -45,7 +46,7 @@ pub enum MotoBackend {
     External(String),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StackOptions {
     pub template: PathBuf,
     /// Where the `items-api` and `stream-processor` binaries are.
@@ -59,6 +60,8 @@ pub struct StackOptions {
     pub verbose: bool,
     /// Fault-injecting proxies between the functions and these services, when set.
     pub faults: Option<FaultOptions>,
+    /// Told what the function hosts do (the bench's timings), when set.
+    pub observer: Option<Arc<dyn HostObserver>>,
 }
 
 /// Which of the functions' backend services fail, and how.
@@ -338,17 +341,17 @@ impl LocalStack {
         let stream_deliveries = Deliveries::default();
         for definition in template.functions(&names)? {
             let mut environment =
-                function_environment(&definition, &dynamo_endpoint, &moto_endpoint);
+                crate::function_environment(&definition, &dynamo_endpoint, &moto_endpoint);
             faults.redirect(&mut environment);
-            let host = FunctionHost::start(FunctionConfig {
+            let config = FunctionConfig {
                 name: definition.binary.clone(),
                 binary: options.binaries.join(&definition.binary),
                 environment,
                 timeout: definition.timeout,
                 memory_mb: definition.memory_mb,
                 output: options.output.clone(),
-            })
-            .await?;
+            };
+            let host = FunctionHost::start_observed(config, options.observer.clone()).await?;
             say(format!(
                 "{} ({}) under the local Runtime API, timeout {:?}",
                 definition.logical_id, definition.binary, definition.timeout
@@ -449,34 +452,6 @@ impl Drop for LocalStack {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A function's environment on the local stack: the template's variables (resolved), the
-/// SDK's standard endpoint variables pointing at the local backends, fake credentials.
-pub fn function_environment(
-    definition: &crate::FunctionDefinition,
-    dynamo_endpoint: &str,
-    moto_endpoint: &str,
-) -> Vec<(String, String)> {
-    let mut environment: Vec<(String, String)> =
-        definition.environment.clone().into_iter().collect();
-    environment.extend(
-        LOCAL_AWS_ENVIRONMENT
-            .into_iter()
-            .chain([
-                ("AWS_ENDPOINT_URL_DYNAMODB", dynamo_endpoint),
-                ("AWS_ENDPOINT_URL_S3", moto_endpoint),
-                ("AWS_ENDPOINT_URL_SNS", moto_endpoint),
-                ("AWS_ENDPOINT_URL_SQS", moto_endpoint),
-                // On AWS the template derives it from the stack id.
-                ("CURSOR_SECRET", "local-cursor-secret"),
-            ])
-            .map(|(name, value)| (name.to_string(), value.to_string())),
-    );
-    if let Some(level) = &definition.log_level {
-        environment.push(("AWS_LAMBDA_LOG_LEVEL".to_string(), level.clone()));
-    }
-    environment
 }
 
 /// The workspace's directory of binaries for a profile (`debug` or `release`).

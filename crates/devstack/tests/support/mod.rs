@@ -34,6 +34,7 @@ pub async fn start_stack(
         output,
         verbose: false,
         faults,
+        observer: None,
     })
     .await
     .expect("the local stack starts")

@@ -1,0 +1,84 @@
+//! Starting a function's process, the one place it happens: the command Lambda would run
+//! (a clean environment with Lambda's variables) and where its output goes. Whatever a
+//! process is given beyond the function's configuration (a CPU cap, a CA) belongs here.
+
+use std::process::Stdio;
+
+use tokio::{
+    io::{AsyncBufReadExt, AsyncRead, BufReader},
+    process::{Child, Command},
+};
+
+use super::{CapturedLines, FunctionConfig, Output};
+
+/// Starts processes of one function against one Runtime API.
+pub(super) struct Launcher {
+    pub config: FunctionConfig,
+    /// `host:port` of the Runtime API the process is to ask for events.
+    pub runtime_api: String,
+    pub captured: CapturedLines,
+}
+
+impl Launcher {
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// A new process, its output already being read.
+    pub fn spawn(&self) -> std::io::Result<Child> {
+        let config = &self.config;
+        let mut command = Command::new(&config.binary);
+        crate::end_with_this_process(&mut command);
+        command
+            .env_clear()
+            .envs(config.environment.iter().map(|(k, v)| (k, v)))
+            .env("AWS_LAMBDA_RUNTIME_API", &self.runtime_api)
+            .env("AWS_LAMBDA_FUNCTION_NAME", &config.name)
+            .env(
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                config.memory_mb.to_string(),
+            )
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env(
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                format!("/aws/lambda/{}", config.name),
+            )
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .env("_HANDLER", "bootstrap")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn()?;
+        if let Some(stdout) = child.stdout.take() {
+            self.read_lines(stdout);
+        }
+        if let Some(stderr) = child.stderr.take() {
+            self.read_lines(stderr);
+        }
+        Ok(child)
+    }
+
+    /// Says something about the function on stderr, when its output is shown there.
+    pub fn report(&self, message: &str) {
+        if matches!(self.config.output, Output::Prefixed) {
+            eprintln!("{} | {message}", self.config.name);
+        }
+    }
+
+    fn read_lines(&self, stream: impl AsyncRead + Unpin + Send + 'static) {
+        let name = self.config.name.clone();
+        let output = self.config.output.clone();
+        let captured = self.captured.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(stream).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                match output {
+                    Output::Prefixed => eprintln!("{name} | {line}"),
+                    Output::Captured => captured.lock().unwrap().push(line),
+                    Output::Discarded => {}
+                }
+            }
+        });
+    }
+}
