@@ -7,6 +7,7 @@
 //! Tests use it to get private, real endpoints per test.
 
 mod aws;
+mod endpoints;
 mod environment;
 mod event_source;
 mod fault_proxy;
@@ -21,6 +22,7 @@ mod stream;
 mod template;
 
 pub use aws::{LocalClients, REGION};
+pub use endpoints::Endpoints;
 pub use environment::function_environment;
 pub use event_source::Delivery;
 pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};

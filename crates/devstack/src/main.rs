@@ -10,9 +10,9 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, FaultKind, FaultOptions, FaultPlan,
-    FunctionConfig, FunctionHost, LocalClients, LocalNames, LocalStack, MotoBackend, Output,
-    Service, StackOptions, Template, function_environment,
+    BUCKET_NAME, DEFAULT_API_KEY, DynamoBackend, Endpoints, FaultKind, FaultOptions, FaultPlan,
+    FunctionConfig, FunctionHost, LocalClients, LocalStack, MotoBackend, Output, Service,
+    StackOptions, Template, function_environment,
 };
 use serde_json::Value;
 
@@ -40,9 +40,6 @@ services: RATE (0 to 1) of the functions' calls fail, as AWS calls fail:
 --fault-kinds picks kinds (default: all), --fault-services the services (default: all three),
 --fault-seed the seed of the deterministic choice of calls (default 1). The stack itself
 and its stream poller reach the backends directly.";
-
-/// Where `up` tells `invoke` and `peek` how to reach it.
-const STATE_FILE: &str = ".dev/endpoints.json";
 
 /// Where template.yaml and `.dev/` are: `--root DIR`, else the working directory.
 fn root(args: &Args) -> PathBuf {
@@ -179,11 +176,7 @@ async fn up(args: Args) -> Result<(), BoxError> {
         observer: None,
     };
     let stack = LocalStack::start(options).await?;
-    std::fs::create_dir_all(root.join(".dev"))?;
-    std::fs::write(
-        root.join(STATE_FILE),
-        serde_json::to_string_pretty(&stack.endpoints_json())?,
-    )?;
+    stack.endpoints().write(&root)?;
     let url = &stack.gateway_url;
     let key = &stack.api_key;
     println!();
@@ -196,7 +189,7 @@ async fn up(args: Args) -> Result<(), BoxError> {
     wait_for_shutdown().await;
     println!("stopping…");
     stack.stop();
-    let _ = std::fs::remove_file(root.join(STATE_FILE));
+    let _ = Endpoints::remove(&root);
     // Give the function processes a moment to be killed before the runtime goes.
     tokio::time::sleep(Duration::from_millis(200)).await;
     Ok(())
@@ -211,36 +204,20 @@ async fn wait_for_shutdown() {
     }
 }
 
-fn running_stack(root: &Path) -> Result<Value, BoxError> {
-    let path = root.join(STATE_FILE);
-    let text = std::fs::read_to_string(&path).map_err(|_| {
-        format!(
-            "{} not found: start the local stack first (scripts/dev)",
-            path.display()
-        )
-    })?;
-    Ok(serde_json::from_str(&text)?)
-}
-
 async fn invoke(args: Args) -> Result<(), BoxError> {
     let [function, event_file] = args.positional.as_slice() else {
         return Err("usage: scripts/invoke FUNCTION events/FILE.json (FUNCTION: ItemsApiFunction, StreamProcessorFunction, or its binary name)".into());
     };
     let root = root(&args);
-    let stack = running_stack(&root)?;
-    let names: LocalNames = serde_json::from_value(stack["names"].clone())?;
+    let stack = Endpoints::read(&root)?;
     let template = Template::load(&root.join("template.yaml"))?;
     let definition = template
-        .functions(&names)?
+        .functions(&stack.names)?
         .into_iter()
         .find(|f| &f.logical_id == function || &f.binary == function)
         .ok_or_else(|| format!("no function {function} in template.yaml"))?;
     let event: Value = serde_json::from_str(&std::fs::read_to_string(Path::new(event_file))?)?;
-    let environment = function_environment(
-        &definition,
-        stack["dynamodb"].as_str().unwrap_or_default(),
-        stack["moto"].as_str().unwrap_or_default(),
-    );
+    let environment = function_environment(&definition, &stack.dynamodb, &stack.moto);
     let binaries = args
         .flags
         .get("binaries")
@@ -263,15 +240,12 @@ async fn invoke(args: Args) -> Result<(), BoxError> {
 }
 
 async fn peek(args: Args) -> Result<(), BoxError> {
-    let stack = running_stack(&root(&args))?;
-    let clients = LocalClients::new(
-        stack["dynamodb"].as_str().unwrap_or_default(),
-        stack["moto"].as_str().unwrap_or_default(),
-    );
+    let stack = Endpoints::read(&root(&args))?;
+    let clients = LocalClients::new(&stack.dynamodb, &stack.moto);
     // Notifications first: each is published only after its archive object was written,
     // so every change shown below has its object listed after it.
     println!("notifications (read from the subscribed queue, then removed from it):");
-    let queue = stack["inbox_queue_url"].as_str().unwrap_or_default();
+    let queue = &stack.inbox_queue_url;
     // The first wait covers a change made a moment ago (the trigger's 1 s batching window).
     let mut wait_seconds = 2;
     loop {

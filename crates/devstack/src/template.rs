@@ -58,6 +58,13 @@ impl Template {
         })
     }
 
+    /// The logical id and type of every resource, in the template's order.
+    pub(crate) fn resource_types(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.resources.iter().filter_map(|(id, resource)| {
+            Some((id.as_str()?, resource.get("Type").and_then(Value::as_str)?))
+        })
+    }
+
     /// The `Properties` of the resource named `logical_id`, checked to be of type `kind`.
     pub(crate) fn properties(&self, logical_id: &str, kind: &str) -> Result<&Value, TemplateError> {
         let resource = self

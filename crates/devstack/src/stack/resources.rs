@@ -1,0 +1,159 @@
+//! The second phase of a stack: the resources template.yaml declares, taken by type and
+//! created on the backends if missing (a persisted table survives restarts), with the local
+//! names of what `!Ref`/`!GetAtt` yields for them. Types with no local part (roles, log
+//! groups, alarms) are left out; the API and the functions are later phases.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::{
+    LocalClients, LocalNames, Template, TemplateError,
+    aws::queue_arn,
+    stack::{BoxError, Progress},
+};
+
+/// The local name of each type's resource: template.yaml declares one of each (a second of a
+/// type is refused, as it would need a name of its own).
+pub const TABLE_NAME: &str = "items";
+pub const BUCKET_NAME: &str = "items-archive";
+pub const TOPIC_NAME: &str = "items-notifications";
+pub const DEAD_LETTER_QUEUE: &str = "items-stream-dlq";
+/// An SQS queue subscribed to the topic, so the notifications can be read locally.
+pub const INBOX_QUEUE: &str = "items-notifications-inbox";
+
+pub(super) struct Resources {
+    /// Logical id → the table's or bucket's name, the topic's ARN, the queue's URL.
+    pub names: LocalNames,
+    /// Logical id of each table with a stream → the stream's ARN.
+    pub streams: BTreeMap<String, String>,
+    pub inbox_queue_url: String,
+}
+
+impl Resources {
+    pub async fn create(
+        template: &Template,
+        clients: &LocalClients,
+        progress: &Progress,
+    ) -> Result<Self, BoxError> {
+        let mut resources = Self {
+            names: LocalNames::new(),
+            streams: BTreeMap::new(),
+            inbox_queue_url: create_queue(clients, INBOX_QUEUE).await?,
+        };
+        let mut created = Vec::new();
+        let mut types = BTreeSet::new();
+        for (logical_id, kind) in template.resource_types() {
+            let (local_name, description) = match kind {
+                "AWS::DynamoDB::Table" => {
+                    let stream = create_table(template, logical_id, clients).await?;
+                    let description = match stream {
+                        Some(_) => format!("table {TABLE_NAME} (+ stream)"),
+                        None => format!("table {TABLE_NAME}"),
+                    };
+                    if let Some(arn) = stream {
+                        resources.streams.insert(logical_id.to_string(), arn);
+                    }
+                    (TABLE_NAME.to_string(), description)
+                }
+                "AWS::S3::Bucket" => {
+                    // An error here is a bucket that exists already.
+                    let _ = clients.s3.create_bucket().bucket(BUCKET_NAME).send().await;
+                    (BUCKET_NAME.to_string(), format!("bucket {BUCKET_NAME}"))
+                }
+                "AWS::SNS::Topic" => {
+                    let arn = create_topic(clients).await?;
+                    let description = format!("topic {TOPIC_NAME} → queue {INBOX_QUEUE}");
+                    (arn, description)
+                }
+                "AWS::SQS::Queue" => {
+                    let url = create_queue(clients, DEAD_LETTER_QUEUE).await?;
+                    (url, format!("queue {DEAD_LETTER_QUEUE}"))
+                }
+                _ => continue,
+            };
+            if !types.insert(kind) {
+                return Err(TemplateError(format!(
+                    "{logical_id}: a second {kind}; the local stack has one of each type"
+                ))
+                .into());
+            }
+            resources.names.insert(logical_id.to_string(), local_name);
+            created.push(description);
+        }
+        progress.say(format!(
+            "resources from template.yaml: {}",
+            created.join(", ")
+        ));
+        Ok(resources)
+    }
+}
+
+/// Creates the table unless it exists; its stream's ARN, if it has one.
+async fn create_table(
+    template: &Template,
+    logical_id: &str,
+    clients: &LocalClients,
+) -> Result<Option<String>, BoxError> {
+    let existing = clients
+        .dynamodb
+        .describe_table()
+        .table_name(TABLE_NAME)
+        .send()
+        .await
+        .ok()
+        .and_then(|t| t.table);
+    if let Some(table) = existing {
+        return Ok(table.latest_stream_arn);
+    }
+    let created = template
+        .table(logical_id)?
+        .apply(clients.dynamodb.create_table().table_name(TABLE_NAME))
+        .send()
+        .await?;
+    Ok(created.table_description.and_then(|t| t.latest_stream_arn))
+}
+
+/// Creates the topic (if missing) with the inbox queue subscribed; its ARN.
+async fn create_topic(clients: &LocalClients) -> Result<String, BoxError> {
+    let topic_arn = clients
+        .sns
+        .create_topic()
+        .name(TOPIC_NAME)
+        .send()
+        .await?
+        .topic_arn
+        .ok_or("no topic ARN")?;
+    let inbox_arn = queue_arn(INBOX_QUEUE);
+    let subscriptions = clients
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(&topic_arn)
+        .send()
+        .await?;
+    if !subscriptions
+        .subscriptions()
+        .iter()
+        .any(|s| s.endpoint() == Some(inbox_arn.as_str()))
+    {
+        clients
+            .sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(&inbox_arn)
+            .send()
+            .await?;
+    }
+    Ok(topic_arn)
+}
+
+/// Creates the queue (if missing); its URL.
+async fn create_queue(clients: &LocalClients, name: &str) -> Result<String, BoxError> {
+    Ok(clients
+        .sqs
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await?
+        .queue_url
+        .ok_or("no queue URL")?)
+}
