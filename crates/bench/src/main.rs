@@ -30,13 +30,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main]
 async fn main() {
-    let options = match Options::parse(std::env::args().skip(1)) {
-        Ok(options) => options,
-        Err(message) => {
-            eprintln!("{message}");
-            std::process::exit(2);
-        }
-    };
+    let options = Options::from_args();
     if let Err(error) = run(options).await {
         eprintln!("bench failed: {error}");
         std::process::exit(1);

@@ -1,0 +1,45 @@
+//! `devstack invoke FUNCTION EVENT.json`: the Docker-free `sam local invoke`, run against the
+//! backends of a running `up`.
+
+use std::path::PathBuf;
+
+use devstack::{Endpoints, FunctionConfig, FunctionHost, Output, Template, function_environment};
+use serde_json::Value;
+
+use crate::{BoxError, Location};
+
+#[derive(clap::Args)]
+pub struct Invoke {
+    /// ItemsApiFunction, StreamProcessorFunction, or its binary's name
+    function: String,
+    /// The event, e.g. events/create-item.json
+    event: PathBuf,
+}
+
+impl Invoke {
+    pub async fn run(self, location: &Location) -> Result<(), BoxError> {
+        let root = location.root();
+        let stack = Endpoints::read(&root)?;
+        let template = Template::load(&root.join("template.yaml"))?;
+        let definition = template
+            .functions(&stack.names)?
+            .into_iter()
+            .find(|f| f.logical_id == self.function || f.binary == self.function)
+            .ok_or_else(|| format!("no function {} in template.yaml", self.function))?;
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(&self.event)?)?;
+        let host = FunctionHost::start(FunctionConfig {
+            name: definition.binary.clone(),
+            binary: location.binaries().join(&definition.binary),
+            environment: function_environment(&definition, &stack.dynamodb, &stack.moto),
+            timeout: definition.timeout,
+            memory_mb: definition.memory_mb,
+            output: Output::Prefixed,
+        })
+        .await?;
+        let result = host.invoke(event).await;
+        host.stop();
+        let response = result?;
+        println!("{}", serde_json::to_string_pretty(&response)?);
+        Ok(())
+    }
+}
