@@ -6,11 +6,11 @@
 //! - [`record`] decodes stream records into domain [`domain::ItemChange`]s;
 //! - [`steps`] holds the side effects, one module each ([`steps::archive`] writes the S3
 //!   objects, [`steps::notify`] publishes to SNS), behind one trait, [`steps::Step`];
-//! - `order` queues each item's records so they go in stream order;
+//! - `item_queues` holds each item's records so they go in stream order;
 //! - [`processor`] runs the waves through the steps and computes `batchItemFailures`.
 
 mod config;
-mod order;
+mod item_queues;
 pub mod processor;
 pub mod record;
 pub mod steps;

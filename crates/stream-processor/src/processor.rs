@@ -9,7 +9,7 @@
 //! succeeded run through the steps again, which is why steps are idempotent (see
 //! [`crate::steps`]).
 //!
-//! Work happens in waves (`order`): wave n takes the n-th pending record of every
+//! Work happens in waves (`item_queues`): wave n takes the n-th pending record of every
 //! item still going and runs them through the first step, the ones that passed through the
 //! second, and so on. A notification therefore always points at an archive object that
 //! exists.
@@ -23,7 +23,7 @@ use aws_lambda_events::{
 use lambda_runtime::{Error, LambdaEvent};
 
 use crate::{
-    order::{Failures, ItemQueues, Queued},
+    item_queues::{Failures, ItemQueues, Queued},
     record,
     steps::{AnyStep, Archive, Notifier, Step, Steps},
 };

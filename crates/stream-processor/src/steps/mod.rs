@@ -11,7 +11,8 @@
 //! `event_id`.
 //!
 //! Adding a side effect: a module here with a type implementing [`Step`], and one line in
-//! [`all`].
+//! [`all`] (plus, when it writes somewhere new, that client in [`Clients`] and that
+//! setting in [`Config`]).
 
 pub mod archive;
 pub mod notify;
