@@ -72,6 +72,7 @@ struct Host {
     waiting: Option<oneshot::Sender<Handout>>,
     /// Whether the current process has asked for an event (its init is over).
     ready: bool,
+    /// Invocations handed out so far (it numbers their request ids).
     handed_out: u64,
 }
 

@@ -104,7 +104,7 @@ pub trait HostObserver: Send + Sync {
 }
 
 /// The lines a process wrote, with [`Output::Captured`]; shared with the tasks reading them.
-pub(crate) type CapturedLines = Arc<Mutex<Vec<String>>>;
+type CapturedLines = Arc<Mutex<Vec<String>>>;
 
 /// A running function: its Runtime API server and its supervised process.
 #[derive(Clone)]
@@ -181,6 +181,6 @@ impl FunctionHost {
 }
 
 /// Waits until the watched value satisfies `done` (or its sender is gone).
-pub(crate) async fn until<T>(receiver: &mut watch::Receiver<T>, done: impl FnMut(&T) -> bool) {
+async fn until<T>(receiver: &mut watch::Receiver<T>, done: impl FnMut(&T) -> bool) {
     let _ = receiver.wait_for(done).await;
 }
