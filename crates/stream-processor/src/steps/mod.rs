@@ -17,7 +17,9 @@
 pub mod archive;
 pub mod notify;
 
-use std::{error::Error, future::Future, pin::Pin};
+use std::{error::Error, future::Future};
+
+use futures::future::BoxFuture;
 
 use crate::{Config, record::ChangeRecord};
 
@@ -89,7 +91,7 @@ impl Steps {
     }
 }
 
-type Results<'a> = Pin<Box<dyn Future<Output = Vec<Result<(), StepError>>> + Send + 'a>>;
+type Results<'a> = BoxFuture<'a, Vec<Result<(), StepError>>>;
 
 /// [`Step`] with its error type erased, so one list can hold every step.
 pub(crate) trait AnyStep: Send + Sync {
