@@ -58,6 +58,9 @@ async fn run(options: Options) -> Result<(), BoxError> {
         faults: None,
         verbose: false,
         observer: Some(timings.clone()),
+        tls: false,
+        cpu_cap: devstack::CpuCap::Off,
+        memory_mb: None,
     })
     .await?;
     let item = created_item(&stack).await?;

@@ -46,6 +46,7 @@ impl Subject {
             environment: self.environment.clone(),
             timeout: Duration::from_secs(30),
             memory_mb: 256,
+            cpu_cap: devstack::CpuCap::Off,
             output: Output::Discarded,
         };
         let observer: Arc<dyn HostObserver> = timings.clone();

@@ -8,7 +8,7 @@ use std::{
 
 use serde::{Deserialize, Serialize};
 
-use crate::LocalNames;
+use crate::{LocalNames, Tls};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Endpoints {
@@ -22,6 +22,30 @@ pub struct Endpoints {
     pub names: LocalNames,
     pub dead_letter_queue_url: String,
     pub inbox_queue_url: String,
+    /// How the functions reach the backends under `up --tls`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsEndpoints>,
+}
+
+/// HTTPS endpoints of the backends (TLS proxies in front of them, not the fault proxies) and
+/// the CA bundle that trusts them, for a function `devstack invoke` starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TlsEndpoints {
+    pub dynamodb: String,
+    /// S3, SNS and SQS.
+    pub moto: String,
+    pub ca_bundle: PathBuf,
+}
+
+impl TlsEndpoints {
+    /// `tls`'s proxies in front of these backends, and the bundle its functions trust.
+    pub(crate) async fn of(tls: &mut Tls, dynamodb: &str, moto: &str) -> io::Result<Self> {
+        Ok(Self {
+            dynamodb: tls.proxy(dynamodb).await?.endpoint().to_string(),
+            moto: tls.proxy(moto).await?.endpoint().to_string(),
+            ca_bundle: tls.functions_bundle()?,
+        })
+    }
 }
 
 impl Endpoints {
@@ -80,11 +104,24 @@ mod tests {
             names: LocalNames::from([("ItemsTable".to_string(), "items".to_string())]),
             dead_letter_queue_url: "http://127.0.0.1:5000/q/dlq".into(),
             inbox_queue_url: "http://127.0.0.1:5000/q/inbox".into(),
+            tls: None,
         };
         let missing = Endpoints::read(&root).unwrap_err();
         assert!(missing.to_string().contains("start the local stack first"));
         endpoints.write(&root).unwrap();
         assert_eq!(Endpoints::read(&root).unwrap(), endpoints);
+        let text = std::fs::read_to_string(Endpoints::path(&root)).unwrap();
+        assert!(!text.contains("tls"), "no TLS, no tls entry: {text}");
+        let tls = Endpoints {
+            tls: Some(TlsEndpoints {
+                dynamodb: "https://127.0.0.1:8443".into(),
+                moto: "https://127.0.0.1:5443".into(),
+                ca_bundle: root.join("ca-bundle.pem"),
+            }),
+            ..endpoints.clone()
+        };
+        tls.write(&root).unwrap();
+        assert_eq!(Endpoints::read(&root).unwrap(), tls);
 
         std::fs::write(Endpoints::path(&root), r#"{"gateway": "http://x"}"#).unwrap();
         let bad = Endpoints::read(&root).unwrap_err().to_string();

@@ -1,7 +1,7 @@
 //! A function's environment on the local stack: the template's variables (resolved), the
 //! SDK's standard endpoint variables pointing at the local backends, fake credentials, and a
-//! CA bundle that exists on this machine. The one place a function's variables are decided
-//! (a devstack-made CA for a TLS mode would be set here).
+//! CA bundle that exists on this machine (with a TLS stack's CA appended, under `--tls`). The one
+//! place a function's variables are decided.
 
 use std::path::Path;
 
@@ -63,6 +63,20 @@ pub fn function_environment(
         environment.push((CA_BUNDLE_VARIABLE.to_string(), bundle));
     }
     environment
+}
+
+/// The CA bundle `environment` names.
+pub(crate) fn ca_bundle(environment: &[(String, String)]) -> Option<&str> {
+    environment
+        .iter()
+        .find(|(name, _)| name == CA_BUNDLE_VARIABLE)
+        .map(|(_, value)| value.as_str())
+}
+
+/// Makes `environment` name `bundle` as its CA bundle (a TLS stack's, which trusts its CA).
+pub fn set_ca_bundle(environment: &mut Vec<(String, String)>, bundle: &Path) {
+    environment.retain(|(name, _)| name != CA_BUNDLE_VARIABLE);
+    environment.push((CA_BUNDLE_VARIABLE.to_string(), bundle.display().to_string()));
 }
 
 /// The CA bundle a function gets here. template.yaml names the bundle of Lambda's

@@ -3,10 +3,12 @@
 //! the DynamoDB stream read back into the events Lambda's event source mapping delivers,
 //! a local Lambda Runtime API to run the real function binaries under, a local API Gateway,
 //! the stream's event source mapping, fault-injecting proxies between the functions and their
-//! backends, and [`LocalStack`], which puts them all together.
+//! backends, Lambda's CPU share per function (cgroups), HTTPS in front of the backends
+//! (a CA made at start), and [`LocalStack`], which puts them all together.
 //! Tests use it to get private, real endpoints per test.
 
 mod aws;
+mod cpu_cap;
 mod endpoints;
 mod environment;
 mod event_source;
@@ -20,10 +22,12 @@ mod runtime;
 mod stack;
 mod stream;
 mod template;
+mod tls;
 
 pub use aws::{LocalClients, REGION};
+pub use cpu_cap::{CpuCap, MB_PER_VCPU, PERIOD_US, Throttling, cgroups, quota_us};
 pub use endpoints::Endpoints;
-pub use environment::function_environment;
+pub use environment::{function_environment, set_ca_bundle};
 pub use event_source::Delivery;
 pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};
 pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
@@ -37,6 +41,7 @@ pub use stack::{
 };
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};
+pub use tls::{Tls, TlsProxy};
 
 /// Makes a child process end when this process does, even if this process is killed
 /// outright (a failed test, `kill -9`): no moto or function process is left behind.

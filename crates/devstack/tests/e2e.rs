@@ -1,7 +1,8 @@
 //! The whole local stack, started on free ports and driven over HTTP: the gateway's key,
 //! routing, CORS and throttling; the real function binaries behind it; the stream path to
 //! S3 and SNS, retries and the dead-letter queue. Then the Runtime API's behaviour when a
-//! function panics, aborts or overruns its timeout.
+//! function panics, aborts or overruns its timeout. Last, the README flow over HTTPS under
+//! Lambda's CPU share.
 //!
 //! The function binaries are the workspace's debug builds, which `cargo test --workspace`
 //! builds for the other crates' tests (or set `CARGO_TARGET_DIR`).
@@ -14,7 +15,7 @@ use std::{
 };
 
 use devstack::{
-    BUCKET_NAME, DEFAULT_API_KEY, FunctionConfig, FunctionHost, InvokeError, LocalClients,
+    BUCKET_NAME, CpuCap, DEFAULT_API_KEY, FunctionConfig, FunctionHost, InvokeError, LocalClients,
     LocalStack, Output, http,
 };
 mod support;
@@ -418,6 +419,7 @@ async fn fixture(timeout: Duration) -> FunctionHost {
         environment: Vec::new(),
         timeout,
         memory_mb: 128,
+        cpu_cap: CpuCap::Off,
         output: Output::Discarded,
     })
     .await
@@ -648,4 +650,65 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
         );
     }
     let _ = std::fs::remove_dir_all(&root);
+}
+
+/// The README's flow on a stack as Lambda runs it: the functions reach DynamoDB, S3 and SNS
+/// over HTTPS only (`--tls`) and run under Lambda's CPU share for their memory, init
+/// included (`--cap-init`), at 128 MB. Both functions must really have connected over TLS, and the cap
+/// must really have held them back (their cgroups counted throttled periods).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_flow_over_https_with_lambdas_cpu_share() {
+    let mut options = support::stack_options(KEY, Output::Discarded, None);
+    options.tls = true;
+    options.cpu_cap = CpuCap::Always;
+    options.memory_mb = Some(128);
+    let stack = LocalStack::start(options)
+        .await
+        .expect("the local stack starts");
+    let item = json!({"name": "Over TLS", "email": "tls@example.com"});
+    let created = call(&stack, "POST", "/items", Some(KEY), Some(item)).await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let read = call(&stack, "GET", &format!("/items/{id}"), Some(KEY), None).await;
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(read.json()["name"], "Over TLS");
+    let listed = call(&stack, "GET", "/items", Some(KEY), None).await;
+    assert_eq!(listed.status, 200, "{}", listed.text());
+    assert!(listed.text().contains(&id), "{}", listed.text());
+    let clients = stack.clients();
+    eventually(Duration::from_secs(30), || async {
+        archive_keys(&clients)
+            .await?
+            .into_iter()
+            .find(|k| k.ends_with(&format!("{id}.json")))
+    })
+    .await
+    .expect("the stream processor archived the item");
+
+    let tls = stack.tls.as_ref().expect("a TLS stack");
+    assert!(
+        tls.handshakes(&stack.dynamo_endpoint) > 0,
+        "items-api reached DynamoDB over TLS"
+    );
+    assert!(
+        tls.handshakes(&stack.moto_endpoint) > 0,
+        "the stream processor reached S3 and SNS over TLS"
+    );
+    for function in &stack.functions {
+        let throttling = function.cpu_throttling().await;
+        match devstack::cgroups() {
+            Some(cgroups) => {
+                let throttling =
+                    throttling.unwrap_or_else(|| panic!("{}: no cap", function.name()));
+                assert_eq!(throttling.quota_us, devstack::quota_us(128), "{cgroups}");
+                assert!(
+                    throttling.throttled_periods > 0,
+                    "{}: the cap held it back ({cgroups}): {throttling:?}",
+                    function.name()
+                );
+            }
+            // No cgroup here: the stack said so and ran the function uncapped.
+            None => assert_eq!(throttling, None, "{}", function.name()),
+        }
+    }
 }

@@ -17,6 +17,7 @@ use tokio::{
 };
 
 use super::{HostObserver, InvokeError, process::Launcher, until};
+use crate::cpu_cap::{CpuCap, ProcessCgroup, Throttling};
 
 /// What the host task is told.
 pub(super) enum Message {
@@ -34,6 +35,8 @@ pub(super) enum Message {
         at: Instant,
         reply: oneshot::Sender<bool>,
     },
+    /// What the current process's CPU cap counted.
+    Throttling(oneshot::Sender<Option<Throttling>>),
 }
 
 pub(super) struct Invocation {
@@ -72,6 +75,8 @@ struct Host {
     waiting: Option<oneshot::Sender<Handout>>,
     /// Whether the current process has asked for an event (its init is over).
     ready: bool,
+    /// The current process's cgroup, when its CPU is capped.
+    cgroup: Option<ProcessCgroup>,
     /// Invocations handed out so far (it numbers their request ids).
     handed_out: u64,
 }
@@ -90,13 +95,17 @@ pub(super) async fn run(
         in_flight: None,
         waiting: None,
         ready: false,
+        cgroup: None,
         handed_out: 0,
     };
     let mut restarts = 0u32;
     while !*stopped.borrow() {
         let spawned = Instant::now();
         let mut child = match host.launcher.spawn() {
-            Ok(child) => child,
+            Ok((child, cgroup)) => {
+                host.cgroup = cgroup;
+                child
+            }
             Err(error) => {
                 eprintln!(
                     "{} | cannot start {}: {error}",
@@ -132,8 +141,9 @@ pub(super) async fn run(
                 host.exited(status);
             }
         }
-        // A `next` request the ended process left waiting gives way.
+        // A `next` request the ended process left waiting gives way; its cgroup goes.
         host.waiting = None;
+        host.cgroup = None;
         // Back off when a process dies right away (an init error), not after a long life.
         restarts = if started.elapsed() < Duration::from_secs(2) {
             restarts + 1
@@ -176,6 +186,9 @@ impl Host {
         match message {
             Message::Invoke(invocation) => self.queue.push_back(invocation),
             Message::Next { at, reply } => {
+                if !self.ready {
+                    self.init_over();
+                }
                 self.ready = true;
                 if let Some(observer) = &self.observer {
                     observer.asked_for_event(self.launcher.name(), at);
@@ -202,8 +215,25 @@ impl Host {
                     let _ = in_flight.reply.send(result);
                 }
             }
+            Message::Throttling(reply) => {
+                let _ = reply.send(self.cgroup.as_ref().and_then(ProcessCgroup::throttling));
+            }
         }
         self.hand_out();
+    }
+
+    /// The process's first `next`: with [`CpuCap::AfterInit`] its cap starts (on-demand
+    /// Lambda's init burst is over).
+    fn init_over(&mut self) {
+        if self.launcher.config.cpu_cap != CpuCap::AfterInit {
+            return;
+        }
+        if let Some(cgroup) = &mut self.cgroup
+            && let Err(error) = cgroup.enter()
+        {
+            crate::cpu_cap::say_once(&error.to_string());
+            self.cgroup = None;
+        }
     }
 
     /// Gives the waiting `next` request the oldest invocation, when the function is free.

@@ -25,7 +25,10 @@ use tokio::{
     sync::{mpsc, oneshot, watch},
 };
 
-use crate::aws::LOCAL_AWS_ENVIRONMENT;
+use crate::{
+    aws::LOCAL_AWS_ENVIRONMENT,
+    cpu_cap::{CpuCap, Throttling},
+};
 use host::{Invocation, Message};
 
 /// What to run and how.
@@ -36,13 +39,15 @@ pub struct FunctionConfig {
     /// The function's own variables (the template's, resolved) plus endpoints and credentials.
     pub environment: Vec<(String, String)>,
     pub timeout: Duration,
+    /// Also the CPU share, when capped.
     pub memory_mb: u64,
+    pub cpu_cap: CpuCap,
     pub output: Output,
 }
 
 impl FunctionConfig {
-    /// `binary` with `environment` plus the local region and credentials, 256 MB, output
-    /// captured (the shape the functions' own binary tests use).
+    /// `binary` with `environment` plus the local region and credentials, 256 MB at full
+    /// speed, output captured (the shape the functions' own binary tests use).
     pub fn captured(
         name: &str,
         binary: impl Into<PathBuf>,
@@ -60,6 +65,7 @@ impl FunctionConfig {
             environment,
             timeout,
             memory_mb: 256,
+            cpu_cap: CpuCap::Off,
             output: Output::Captured,
         }
     }
@@ -167,6 +173,14 @@ impl FunctionHost {
             .send(Message::Invoke(Invocation { payload, reply }))
             .map_err(|_| InvokeError::Stopped)?;
         answer.await.unwrap_or(Err(InvokeError::Stopped))
+    }
+
+    /// What the current process's CPU cap counted; `None` when it runs uncapped (no cap, no
+    /// cgroup on this machine, or its init not over yet with [`CpuCap::AfterInit`]).
+    pub async fn cpu_throttling(&self) -> Option<Throttling> {
+        let (reply, answer) = oneshot::channel();
+        self.messages.send(Message::Throttling(reply)).ok()?;
+        answer.await.ok().flatten()
     }
 
     /// The lines the process wrote so far (with [`Output::Captured`]).

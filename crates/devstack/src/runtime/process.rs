@@ -1,6 +1,6 @@
 //! Starting a function's process, the one place it happens: the command Lambda would run
-//! (a clean environment with Lambda's variables) and where its output goes. Whatever a
-//! process is given beyond the function's configuration (a CPU cap, a CA) belongs here.
+//! (a clean environment with Lambda's variables), where its output goes, and the cgroup
+//! that caps its CPU.
 
 use std::process::Stdio;
 
@@ -10,6 +10,7 @@ use tokio::{
 };
 
 use super::{CapturedLines, FunctionConfig, Output};
+use crate::cpu_cap::{CpuCap, Hierarchy, ProcessCgroup, say_once};
 
 /// Starts processes of one function against one Runtime API.
 pub(super) struct Launcher {
@@ -24,8 +25,9 @@ impl Launcher {
         &self.config.name
     }
 
-    /// A new process, its output already being read.
-    pub fn spawn(&self) -> std::io::Result<Child> {
+    /// A new process, its output already being read, and its cgroup when its CPU is to be
+    /// capped (entered already with [`CpuCap::Always`]).
+    pub fn spawn(&self) -> std::io::Result<(Child, Option<ProcessCgroup>)> {
         let config = &self.config;
         let mut command = Command::new(&config.binary);
         crate::end_with_this_process(&mut command);
@@ -56,7 +58,26 @@ impl Launcher {
         if let Some(stderr) = child.stderr.take() {
             self.read_lines(stderr);
         }
-        Ok(child)
+        let cgroup = self.cgroup(&child);
+        Ok((child, cgroup))
+    }
+
+    /// The process's cgroup; none when it runs uncapped, or when none can be made here
+    /// (said once).
+    fn cgroup(&self, child: &Child) -> Option<ProcessCgroup> {
+        let config = &self.config;
+        if config.cpu_cap == CpuCap::Off {
+            return None;
+        }
+        let hierarchy = Hierarchy::this_machine()?;
+        let made = ProcessCgroup::create(hierarchy, &config.name, child.id()?, config.memory_mb)
+            .and_then(|mut cgroup| {
+                if config.cpu_cap == CpuCap::Always {
+                    cgroup.enter()?;
+                }
+                Ok(cgroup)
+            });
+        made.map_err(|error| say_once(&error.to_string())).ok()
     }
 
     /// Says something about the function on stderr, when its output is shown there.

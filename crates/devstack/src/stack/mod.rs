@@ -1,7 +1,7 @@
 //! The whole system on one machine, started in phases: the backends (DynamoDB + Streams,
-//! S3/SNS/SQS, fault proxies), the resources of template.yaml, both functions as real
-//! binaries under the local Runtime API, the local API Gateway, and the stream's event
-//! source mapping.
+//! S3/SNS/SQS, fault proxies, TLS proxies), the resources of template.yaml, both functions
+//! as real binaries under the local Runtime API (CPU capped as on Lambda), the local API
+//! Gateway, and the stream's event source mapping.
 
 mod backends;
 mod faults;
@@ -13,8 +13,9 @@ use std::time::Instant;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{
-    Endpoints, FunctionConfig, FunctionDefinition, FunctionHost, LocalClients, LocalGateway,
-    LocalNames, Template,
+    CpuCap, Endpoints, FunctionConfig, FunctionDefinition, FunctionHost, LocalClients,
+    LocalGateway, LocalNames, Template, Tls, cgroups,
+    endpoints::TlsEndpoints,
     event_source::{DeadLetters, Deliveries, Delivery, StreamMapping},
     function_environment,
 };
@@ -40,6 +41,11 @@ pub struct LocalStack {
     pub inbox_queue_url: String,
     /// The fault proxies (none unless [`StackOptions::faults`] was set).
     pub faults: Faults,
+    /// The CA and TLS proxies the functions reach their backends through (with
+    /// [`StackOptions::tls`]).
+    pub tls: Option<Tls>,
+    /// What `devstack invoke` gives a function under TLS.
+    tls_endpoints: Option<TlsEndpoints>,
     stream_deliveries: Deliveries,
     _backends: Backends,
     _gateway: LocalGateway,
@@ -68,12 +74,34 @@ impl LocalStack {
         };
         let template = Template::load(&options.template)?;
         let (backends, faults) = Backends::start(&options, &progress).await?;
+        let mut tls = options.tls.then(Tls::new).transpose()?;
         let clients = LocalClients::new(&backends.dynamo_endpoint, &backends.moto_endpoint);
         let resources = Resources::create(&template, &clients, &progress).await?;
         let functions = start_functions(
-            &template, &resources, &backends, &faults, &options, &progress,
+            &template,
+            &resources,
+            &backends,
+            &faults,
+            tls.as_mut(),
+            &options,
+            &progress,
         )
         .await?;
+        let tls_endpoints = match &mut tls {
+            Some(tls) => Some(
+                TlsEndpoints::of(tls, &backends.dynamo_endpoint, &backends.moto_endpoint).await?,
+            ),
+            None => None,
+        };
+        if let Some(endpoints) = &tls_endpoints {
+            progress.say(format!(
+                "TLS: the functions reach DynamoDB at {} and S3, SNS, SQS at {} (a CA made at start; SSL_CERT_FILE={})",
+                endpoints.dynamodb,
+                endpoints.moto,
+                endpoints.ca_bundle.display()
+            ));
+        }
+        progress.say(describe_cpu(&options, &functions));
         let gateway = start_gateway(&template, &resources.names, &functions, &options).await?;
         let gateway_url = format!("http://{}", gateway.address);
         progress.say(format!("API Gateway (REST) at {gateway_url}"));
@@ -90,6 +118,8 @@ impl LocalStack {
                 .ok_or("no stream trigger has an on-failure queue")?,
             inbox_queue_url: resources.inbox_queue_url,
             faults,
+            tls,
+            tls_endpoints,
             stream_deliveries: mappings.deliveries,
             _backends: backends,
             _gateway: gateway,
@@ -122,6 +152,7 @@ impl LocalStack {
             names: self.names.clone(),
             dead_letter_queue_url: self.dead_letter_queue_url.clone(),
             inbox_queue_url: self.inbox_queue_url.clone(),
+            tls: self.tls_endpoints.clone(),
         }
     }
 
@@ -141,29 +172,35 @@ impl Drop for LocalStack {
 }
 
 /// The third phase: every function of the template under the local Runtime API, reaching
-/// the backends (through the fault proxies where there are some).
+/// the backends (through the fault proxies where there are some, over TLS with `tls`).
 async fn start_functions(
     template: &Template,
     resources: &Resources,
     backends: &Backends,
     faults: &Faults,
+    mut tls: Option<&mut Tls>,
     options: &StackOptions,
     progress: &Progress,
 ) -> Result<Vec<(FunctionDefinition, FunctionHost)>, BoxError> {
     let mut functions = Vec::new();
-    for definition in template.functions(&resources.names)? {
+    for mut definition in template.functions(&resources.names)? {
         let mut environment = function_environment(
             &definition,
             &backends.dynamo_endpoint,
             &backends.moto_endpoint,
         );
         faults.redirect(&mut environment);
+        if let Some(tls) = tls.as_deref_mut() {
+            tls.secure(&mut environment).await?;
+        }
+        definition.memory_mb = options.memory_mb.unwrap_or(definition.memory_mb);
         let config = FunctionConfig {
             name: definition.binary.clone(),
             binary: options.binaries.join(&definition.binary),
             environment,
             timeout: definition.timeout,
             memory_mb: definition.memory_mb,
+            cpu_cap: options.cpu_cap,
             output: options.output.clone(),
         };
         let host = FunctionHost::start_observed(config, options.observer.clone()).await?;
@@ -174,6 +211,36 @@ async fn start_functions(
         functions.push((definition, host));
     }
     Ok(functions)
+}
+
+/// The progress line on the functions' CPU: capped how, or why not.
+fn describe_cpu(
+    options: &StackOptions,
+    functions: &[(FunctionDefinition, FunctionHost)],
+) -> String {
+    let when = match options.cpu_cap {
+        CpuCap::Off => return "CPU: the functions run at full speed".to_string(),
+        CpuCap::AfterInit => "after init (init at full speed)",
+        CpuCap::Always => "init included",
+    };
+    let Some(cgroups) = cgroups() else {
+        return "CPU: uncapped (no cgroup can be made here)".to_string();
+    };
+    let shares: Vec<String> = functions
+        .iter()
+        .map(|(definition, _)| {
+            format!(
+                "{} {} MB = {:.1} % of a core",
+                definition.binary,
+                definition.memory_mb,
+                100.0 * definition.memory_mb as f64 / crate::MB_PER_VCPU as f64
+            )
+        })
+        .collect();
+    format!(
+        "CPU as on Lambda, {when}: {} ({cgroups})",
+        shares.join(", ")
+    )
 }
 
 /// The fourth phase: the REST API in front of the function with `Api` events.

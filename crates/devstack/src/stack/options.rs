@@ -6,7 +6,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::{FaultPlan, HostObserver, Output, Service};
+use crate::{CpuCap, FaultPlan, HostObserver, Output, Service};
 
 /// The key the gateway requires unless told otherwise (the README's curls use it).
 pub const DEFAULT_API_KEY: &str = "local-dev-api-key-0123456789";
@@ -45,6 +45,12 @@ pub struct StackOptions {
     pub faults: Option<FaultOptions>,
     /// Told what the function hosts do (the bench's timings), when set.
     pub observer: Option<Arc<dyn HostObserver>>,
+    /// The functions reach their backends over HTTPS ([`crate::Tls`]).
+    pub tls: bool,
+    /// When the functions run under Lambda's CPU share for their memory.
+    pub cpu_cap: CpuCap,
+    /// Every function's memory (MB), instead of the template's MemorySize.
+    pub memory_mb: Option<u64>,
 }
 
 /// Which of the functions' backend services fail, and how.

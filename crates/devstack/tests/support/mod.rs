@@ -7,16 +7,25 @@ use std::process::Stdio;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-use devstack::{DynamoBackend, FaultOptions, LocalStack, MotoBackend, Output, StackOptions, http};
+use devstack::{
+    CpuCap, DynamoBackend, FaultOptions, LocalStack, MotoBackend, Output, StackOptions, http,
+};
 use serde_json::Value;
 
 /// The whole local stack on free ports with the workspace's debug binaries (which
-/// `cargo test --workspace` builds for the other crates' tests).
+/// `cargo test --workspace` builds for the other crates' tests), at full speed over HTTP.
 pub async fn start_stack(
     api_key: &str,
     output: Output,
     faults: Option<FaultOptions>,
 ) -> LocalStack {
+    LocalStack::start(stack_options(api_key, output, faults))
+        .await
+        .expect("the local stack starts")
+}
+
+/// What [`start_stack`] starts.
+pub fn stack_options(api_key: &str, output: Output, faults: Option<FaultOptions>) -> StackOptions {
     let binaries = devstack::workspace_binaries("debug");
     for binary in ["items-api", "stream-processor"] {
         assert!(
@@ -24,7 +33,7 @@ pub async fn start_stack(
             "{binary} is not built: run `cargo test --workspace` (scripts/test)"
         );
     }
-    LocalStack::start(StackOptions {
+    StackOptions {
         template: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml"),
         binaries,
         gateway: ([127, 0, 0, 1], 0).into(),
@@ -35,9 +44,10 @@ pub async fn start_stack(
         verbose: false,
         faults,
         observer: None,
-    })
-    .await
-    .expect("the local stack starts")
+        tls: false,
+        cpu_cap: CpuCap::Off,
+        memory_mb: None,
+    }
 }
 
 /// A scratch `--root` for the `devstack` command: a directory with a copy of template.yaml.

@@ -3,10 +3,12 @@
 
 use std::path::PathBuf;
 
-use devstack::{Endpoints, FunctionConfig, FunctionHost, Output, Template, function_environment};
+use devstack::{
+    Endpoints, FunctionConfig, FunctionHost, Output, Template, function_environment, set_ca_bundle,
+};
 use serde_json::Value;
 
-use crate::{BoxError, Location};
+use crate::{BoxError, Location, cpu::CpuFlags};
 
 #[derive(clap::Args)]
 pub struct Invoke {
@@ -14,6 +16,8 @@ pub struct Invoke {
     function: String,
     /// The event, e.g. events/create-item.json
     event: PathBuf,
+    #[command(flatten)]
+    cpu: CpuFlags,
 }
 
 impl Invoke {
@@ -27,12 +31,22 @@ impl Invoke {
             .find(|f| f.logical_id == self.function || f.binary == self.function)
             .ok_or_else(|| format!("no function {} in template.yaml", self.function))?;
         let event: Value = serde_json::from_str(&std::fs::read_to_string(&self.event)?)?;
+        // Over HTTPS when `up` serves the functions so (--tls).
+        let environment = match &stack.tls {
+            None => function_environment(&definition, &stack.dynamodb, &stack.moto),
+            Some(tls) => {
+                let mut environment = function_environment(&definition, &tls.dynamodb, &tls.moto);
+                set_ca_bundle(&mut environment, &tls.ca_bundle);
+                environment
+            }
+        };
         let host = FunctionHost::start(FunctionConfig {
             name: definition.binary.clone(),
             binary: location.binaries().join(&definition.binary),
-            environment: function_environment(&definition, &stack.dynamodb, &stack.moto),
+            environment,
             timeout: definition.timeout,
-            memory_mb: definition.memory_mb,
+            memory_mb: self.cpu.memory().unwrap_or(definition.memory_mb),
+            cpu_cap: self.cpu.cap(),
             output: Output::Prefixed,
         })
         .await?;

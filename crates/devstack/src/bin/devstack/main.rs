@@ -1,6 +1,7 @@
 //! `devstack`: the local stack's command line (run through scripts/dev, scripts/invoke and
 //! scripts/dev-peek), one module per command.
 
+mod cpu;
 mod invoke;
 mod peek;
 mod up;
@@ -97,6 +98,13 @@ mod tests {
             "needs an event"
         );
         assert!(parse(&["peek", "--root", "/tmp", "--binaries", "/tmp/bin"]).is_ok());
+        assert!(parse(&["up", "--cap-init", "--uncapped"]).is_err());
+        assert!(
+            parse(&["up", "--memory", "64"]).is_err(),
+            "Lambda's minimum is 128"
+        );
+        assert!(parse(&["up", "--tls", "--memory", "128", "--cap-init"]).is_ok());
+        assert!(parse(&["invoke", "ItemsApiFunction", "e.json", "--memory", "1024"]).is_ok());
     }
 
     #[test]
@@ -113,6 +121,10 @@ mod tests {
             "--fault-kinds",
             "--fault-services",
             "--fault-seed",
+            "--tls",
+            "--memory",
+            "--cap-init",
+            "--uncapped",
             "--root",
             "--binaries",
         ] {

@@ -8,7 +8,7 @@ use devstack::{
     MotoBackend, Output, Service, StackOptions,
 };
 
-use crate::{BoxError, Location};
+use crate::{BoxError, Location, cpu::CpuFlags};
 
 pub const FAULTS_HELP: &str = "\
 --faults RATE puts a fault-injecting proxy between the functions and each of their backend
@@ -58,6 +58,12 @@ pub struct Up {
     /// The seed of the choice of calls that fail
     #[arg(long, value_name = "N", default_value_t = 1, requires = "faults")]
     fault_seed: u64,
+    /// Serves DynamoDB, S3, SNS and SQS to the functions over HTTPS, as on AWS (a CA made at
+    /// start, which the functions trust through SSL_CERT_FILE)
+    #[arg(long)]
+    tls: bool,
+    #[command(flatten)]
+    cpu: CpuFlags,
 }
 
 fn rate(text: &str) -> Result<f64, String> {
@@ -117,6 +123,9 @@ impl Up {
             verbose: true,
             faults,
             observer: None,
+            tls: self.tls,
+            cpu_cap: self.cpu.cap(),
+            memory_mb: self.cpu.memory(),
         }
     }
 
