@@ -40,7 +40,10 @@ pub async fn open_connection<T, E, R>(
             let error = DisplayErrorContext(&error).to_string();
             tracing::warn!(service, ms, %error, "could not open a connection during init");
         }
-        Err(_) => tracing::warn!(service, ms, "opening a connection during init timed out"),
+        Err(_) => {
+            let error = format!("no answer within {LIMIT:?}");
+            tracing::warn!(service, ms, %error, "could not open a connection during init");
+        }
     }
 }
 

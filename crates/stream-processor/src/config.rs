@@ -12,6 +12,8 @@ pub struct Config {
     pub bucket: String,
     /// `SNS_TOPIC_ARN`: where the notifications go.
     pub topic_arn: String,
+    /// `WARM_UP_CONNECTIONS`: open the S3 and SNS connections during init (default on).
+    pub warm_up: bool,
 }
 
 impl Config {
@@ -28,6 +30,7 @@ impl Config {
         Ok(Self {
             bucket: required("S3_BUCKET")?,
             topic_arn: required("SNS_TOPIC_ARN")?,
+            warm_up: lambda_support::warm::enabled(&lookup),
         })
     }
 }

@@ -18,6 +18,9 @@ async fn main() -> Result<(), Error> {
         s3: aws_sdk_s3::Client::from_conf(s3),
         sns: aws_sdk_sns::Client::new(&shared),
     };
+    if config.warm_up {
+        clients.open_connections(&config).await;
+    }
     let processor = Processor::new(steps::all(&config, clients));
     run(service_fn(|event| processor.handle(event))).await
 }

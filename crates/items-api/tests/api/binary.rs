@@ -75,10 +75,19 @@ async fn binary_serves_an_invocation_and_logs_no_personal_data() {
 
     let (lines, logs) = logs_until(&host, |line| line["fields"]["message"] == "request").await;
     host.stop();
-    let request_line = lines
-        .iter()
-        .find(|line| line["fields"]["message"] == "request")
-        .unwrap_or_else(|| panic!("no JSON request log line in:\n{logs}"));
+    let position = |message: &str| {
+        lines
+            .iter()
+            .position(|line| line["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} log line in:\n{logs}"))
+    };
+    let warm_up = &lines[position("connection opened during init")];
+    assert_eq!(warm_up["fields"]["service"], "dynamodb");
+    assert!(
+        position("connection opened during init") < position("request"),
+        "the connection is opened in init, before the first request:\n{logs}"
+    );
+    let request_line = &lines[position("request")];
     let fields = &request_line["fields"];
     assert_eq!(fields["method"], "POST");
     assert_eq!(fields["route"], "/items");
@@ -114,4 +123,29 @@ async fn binary_without_its_table_fails_init_clearly() {
         logs.contains("missing required environment variable DYNAMODB_TABLE"),
         "a JSON error line names the variable:\n{logs}"
     );
+}
+
+#[tokio::test]
+async fn init_survives_a_connection_it_cannot_open_and_can_skip_it() {
+    // Nothing listens on port 1: the warm-up fails fast, is logged, and init goes on.
+    let unreachable = [
+        ("DYNAMODB_TABLE", TABLE),
+        ("AWS_ENDPOINT_URL_DYNAMODB", "http://127.0.0.1:1"),
+    ];
+    for (switch, expected) in [(None, true), (Some("off"), false)] {
+        let mut environment = unreachable.to_vec();
+        environment.extend(switch.map(|value| ("WARM_UP_CONNECTIONS", value)));
+        let host = FunctionHost::start(host(&environment)).await.unwrap();
+        let event: Value =
+            serde_json::from_str(include_str!("../../../../events/get-item.json")).unwrap();
+        let response = host.invoke(event).await.expect("init did not fail");
+        assert_eq!(response["statusCode"], 502, "{response}");
+        let (lines, logs) = logs_until(&host, |line| line["fields"]["message"] == "request").await;
+        host.stop();
+        let warned = lines.iter().any(|line| {
+            line["level"] == "WARN"
+                && line["fields"]["message"] == "could not open a connection during init"
+        });
+        assert_eq!(warned, expected, "WARM_UP_CONNECTIONS={switch:?}:\n{logs}");
+    }
 }

@@ -68,6 +68,29 @@ pub struct Clients {
     pub sns: aws_sdk_sns::Client,
 }
 
+impl Clients {
+    /// Opens the S3 and SNS connections during init (see `lambda_support::warm`), both at
+    /// once: a HEAD of an archive key no change has, and the topic's attributes. Their
+    /// answer does not matter (a 404 or a refused permission still opened the connection).
+    pub async fn open_connections(&self, config: &Config) {
+        let head = self
+            .s3
+            .head_object()
+            .bucket(&config.bucket)
+            .key("backups/connection-warm-up")
+            .send();
+        let topic = self
+            .sns
+            .get_topic_attributes()
+            .topic_arn(&config.topic_arn)
+            .send();
+        futures::join!(
+            lambda_support::warm::open_connection("s3", head),
+            lambda_support::warm::open_connection("sns", topic),
+        );
+    }
+}
+
 /// Every step, in the order a change goes through them.
 pub fn all(config: &Config, clients: Clients) -> Steps {
     Steps::default()

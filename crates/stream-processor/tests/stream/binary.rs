@@ -54,10 +54,25 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     let batch_line = batch_line.unwrap_or_else(|| panic!("no batch log line in:\n{logs}"));
     assert_eq!(batch_line["fields"]["records"], 3);
     assert_eq!(batch_line["fields"]["archived"], 3);
+    let opened: Vec<Value> = host_lines(&logs)
+        .filter(|line| line["fields"]["message"] == "connection opened during init")
+        .map(|line| line["fields"]["service"].clone())
+        .collect();
+    assert_eq!(
+        opened.len(),
+        2,
+        "S3 and SNS connections opened in init:\n{logs}"
+    );
+    assert!(opened.contains(&json!("s3")) && opened.contains(&json!("sns")));
     assert!(
         !logs.contains("example.com"),
         "no e-mail address in logs:\n{logs}"
     );
+}
+
+fn host_lines(logs: &str) -> impl Iterator<Item = Value> + '_ {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
 }
 
 #[tokio::test]

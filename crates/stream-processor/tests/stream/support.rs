@@ -107,6 +107,8 @@ impl Stack {
         let config = Config {
             bucket: BUCKET.to_string(),
             topic_arn: self.topic_arn.clone(),
+            // In-process: no init to warm up (the binary tests cover it).
+            warm_up: false,
         };
         Processor::new(steps::all(&config, Clients { s3, sns }))
     }
