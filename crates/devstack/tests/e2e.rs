@@ -345,6 +345,23 @@ async fn a_full_crud_run_leaves_no_personal_data_in_either_functions_logs() {
     })
     .await
     .expect("the delete is archived");
+    // …and has logged the batch that carried it: it logs a batch after its side effects, so
+    // the archive object can exist a moment before the log line does.
+    let batch_records = || {
+        stack
+            .functions
+            .iter()
+            .flat_map(|host| host.output())
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(&line).ok())
+            .filter(|line| line["fields"]["message"] == "batch")
+            .filter_map(|line| line["fields"]["records"].as_u64())
+            .sum::<u64>()
+    };
+    eventually(Duration::from_secs(5), || async {
+        (batch_records() >= 3).then_some(())
+    })
+    .await
+    .expect("the stream processor logged the batches of all three changes");
 
     for host in &stack.functions {
         let logs = host.output().join("\n");
