@@ -1,9 +1,15 @@
-//! The benchmark suite behind `scripts/bench`: cold start (items-api, the hello-world floor,
-//! and optionally any other Runtime API process), warm latency per route through the local
-//! API Gateway, CPU time and peak memory of the function process, stream-processor
-//! throughput, and artefact sizes. Prints a Markdown table and writes target/bench/results.json.
+//! The benchmark suite behind `scripts/bench`, with Lambda emulated: at each memory size the
+//! functions get Lambda's CPU share for it (from the end of init) and reach the local AWS
+//! endpoints over HTTPS. Cold start (items-api, with and without its connection opened in
+//! init, the hello-world floor, and optionally any other Runtime API process), warm latency
+//! through the local API Gateway, CPU time and peak memory of the function process, billed
+//! duration and cost per million requests, stream-processor throughput at the template's
+//! memory size, and artefact sizes. Prints a Markdown table and writes
+//! target/bench/results.json.
 
 mod cold;
+mod cost;
+mod goals;
 mod options;
 mod process;
 mod report;
@@ -18,13 +24,18 @@ use std::{collections::BTreeMap, path::Path};
 
 use axum::http::HeaderMap;
 use devstack::{
-    DEFAULT_API_KEY, DynamoBackend, LocalDynamo, LocalStack, Moto, MotoBackend, Output,
-    RestRequest, StackOptions, TABLE_NAME, Template, function_environment, rest_event,
+    CpuCap, DEFAULT_API_KEY, DynamoBackend, LocalDynamo, LocalStack, Moto, MotoBackend, Output,
+    RestRequest, StackOptions, TABLE_NAME, Template, Tls, function_environment, rest_event,
     workspace_binaries,
 };
 use serde_json::Value;
 
-use crate::{options::Options, subject::Subject, timings::Timings};
+use crate::{
+    options::Options,
+    report::{Emulated, FLOOR, ITEMS_API, ITEMS_API_COLD_CONNECTIONS, SizeRun, VS},
+    subject::{Emulation, Subject},
+    timings::Timings,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -58,8 +69,8 @@ async fn run(options: Options) -> Result<(), BoxError> {
         faults: None,
         verbose: false,
         observer: Some(timings.clone()),
-        tls: false,
-        cpu_cap: devstack::CpuCap::Off,
+        tls: options.tls,
+        cpu_cap: options.cpu_cap,
         memory_mb: None,
     })
     .await?;
@@ -85,67 +96,104 @@ async fn run(options: Options) -> Result<(), BoxError> {
         .find(|function| !function.routes.is_empty())
         .ok_or("no function has Api events")?;
     let api = template.api(&stack.names)?;
-    let environment = function_environment(&definition, api_dynamo.endpoint(), moto.endpoint());
+    let mut environment = function_environment(&definition, api_dynamo.endpoint(), moto.endpoint());
+    let mut tls = options.tls.then(Tls::new).transpose()?;
+    if let Some(tls) = &mut tls {
+        tls.secure(&mut environment).await?;
+    }
     let items_api = Subject {
-        name: "items-api".into(),
+        name: ITEMS_API.into(),
         binary: release.join("items-api"),
         environment: environment.clone(),
     };
+    let items_api_cold_connections =
+        items_api.with(ITEMS_API_COLD_CONNECTIONS, "WARM_UP_CONNECTIONS", "off");
     let floor = Subject {
-        name: "lambda-floor".into(),
+        name: FLOOR.into(),
         binary: release.join("lambda-floor"),
         environment: environment.clone(),
     };
     let vs = options
         .vs
         .as_deref()
-        .map(|command| Subject::command("vs", command, environment.clone()));
+        .map(|command| Subject::command(VS, command, environment.clone()));
     let get_event = get_item_event(&id, &api.stage);
 
-    let mut results = report::Results::new(&options);
-    for subject in [Some(&items_api), Some(&floor), vs.as_ref()]
-        .into_iter()
-        .flatten()
-    {
-        step(&format!(
-            "cold start: {} × {}",
-            subject.name, options.cold_runs
-        ));
-        let cold = cold::measure(subject, &get_event, options.cold_runs, &timings).await?;
-        results.cold.push((subject.name.clone(), cold));
+    let emulated = Emulated {
+        tls: options.tls,
+        handshakes: 0,
+        cpu_cap: options.cpu_cap,
+        cgroups: (options.cpu_cap != CpuCap::Off)
+            .then(devstack::cgroups)
+            .flatten(),
+    };
+    let mut results = report::Results::new(&options, emulated);
+    for &memory_mb in &options.memory_sizes {
+        let emulation = Emulation {
+            memory_mb,
+            cpu_cap: options.cpu_cap,
+        };
+        let mut run = SizeRun::new(memory_mb);
+        // Without the connection opened in init, at the smallest size only: where it costs most.
+        let smallest = Some(memory_mb) == options.memory_sizes.first().copied();
+        let cold_subjects = [
+            Some(&items_api),
+            smallest.then_some(&items_api_cold_connections),
+            Some(&floor),
+            vs.as_ref(),
+        ];
+        for subject in cold_subjects.into_iter().flatten() {
+            step(&format!(
+                "{memory_mb} MB cold start: {} × {}",
+                subject.name, options.cold_runs
+            ));
+            let cold =
+                cold::measure(subject, emulation, &get_event, options.cold_runs, &timings).await?;
+            run.cold.push((subject.name.clone(), cold));
+        }
+        for subject in [Some(&items_api), vs.as_ref()].into_iter().flatten() {
+            step(&format!(
+                "{memory_mb} MB warm: {} × {} requests",
+                subject.name, options.warm_requests
+            ));
+            let warm = warm::measure(
+                subject,
+                emulation,
+                &api,
+                &definition.routes,
+                DEFAULT_API_KEY,
+                options.warm_requests,
+                &timings,
+            )
+            .await?;
+            run.warm.push((subject.name.clone(), warm));
+        }
+        results.sizes.push(run);
     }
-    for subject in [Some(&items_api), vs.as_ref()].into_iter().flatten() {
-        step(&format!(
-            "warm: {} × {} requests",
-            subject.name, options.warm_requests
-        ));
-        let warm = warm::measure(
-            subject,
-            &api,
-            &definition.routes,
-            DEFAULT_API_KEY,
-            options.warm_requests,
-            &timings,
-        )
-        .await?;
-        results.warm.push((subject.name.clone(), warm));
+    if let Some(tls) = &tls {
+        results.emulated.handshakes = tls.handshakes(api_dynamo.endpoint());
     }
-    step(&format!("stream: {} changes", options.stream_changes));
     let processor = "stream-processor";
-    if !stack.functions.iter().any(|f| f.name() == processor) {
-        return Err("no stream-processor on the stack".into());
-    }
-    results.stream = Some(
-        stream::measure(
-            &stack,
-            TABLE_NAME,
-            item,
-            processor,
-            &timings,
-            options.stream_changes,
-        )
-        .await?,
-    );
+    let stream_memory = template
+        .functions(&stack.names)?
+        .into_iter()
+        .find(|function| function.binary == processor)
+        .ok_or("no stream-processor in template.yaml")?
+        .memory_mb;
+    step(&format!(
+        "stream: {} changes, {stream_memory} MB",
+        options.stream_changes
+    ));
+    let throughput = stream::measure(
+        &stack,
+        TABLE_NAME,
+        item,
+        processor,
+        &timings,
+        options.stream_changes,
+    )
+    .await?;
+    results.stream = Some((stream_memory, throughput));
     for function in ["items-api", "stream-processor", "lambda-floor"] {
         results
             .artefacts

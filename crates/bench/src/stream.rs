@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use devstack::LocalStack;
+use devstack::{LocalStack, Throttling};
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
@@ -28,6 +28,8 @@ pub struct Throughput {
     pub in_function: Duration,
     /// user + sys of the processor's process over the burst.
     pub cpu: Duration,
+    /// What the processor's CPU cap counted by the end of the burst (`None`: uncapped).
+    pub throttling: Option<Throttling>,
 }
 
 impl Throughput {
@@ -44,6 +46,8 @@ impl Throughput {
             "invocations": self.invocations,
             "in_function_seconds": self.in_function.as_secs_f64(),
             "cpu_seconds": self.cpu.as_secs_f64(),
+            "cpu_throttled_periods": self.throttling.map(|t| t.throttled_periods),
+            "cpu_periods": self.throttling.map(|t| t.periods),
         })
     }
 }
@@ -61,6 +65,11 @@ pub async fn measure(
     timings: &Timings,
     changes: usize,
 ) -> Result<Throughput, String> {
+    let host = stack
+        .functions
+        .iter()
+        .find(|f| f.name() == processor)
+        .ok_or("no stream-processor on the stack")?;
     let clients = stack.clients();
     unsubscribe_everything(&clients.sns).await?;
     let dynamodb = &clients.dynamodb;
@@ -123,6 +132,7 @@ pub async fn measure(
                 invocations: times.len(),
                 in_function: times.iter().sum(),
                 cpu: cpu_after.saturating_sub(cpu_before),
+                throttling: host.cpu_throttling().await,
             });
         }
         tokio::time::sleep(Duration::from_millis(250)).await;

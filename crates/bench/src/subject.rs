@@ -2,7 +2,7 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use devstack::{FunctionConfig, FunctionHost, HostObserver, Output};
+use devstack::{CpuCap, FunctionConfig, FunctionHost, HostObserver, Output};
 
 use crate::timings::Timings;
 
@@ -13,12 +13,26 @@ pub struct Subject {
     pub environment: Vec<(String, String)>,
 }
 
+/// How Lambda is emulated for a measurement: the memory, and so the CPU share, and when the
+/// share is enforced.
+#[derive(Debug, Clone, Copy)]
+pub struct Emulation {
+    pub memory_mb: u64,
+    pub cpu_cap: CpuCap,
+}
+
 impl Subject {
     /// A `bootstrap` script running `command` from the repository root, as a custom runtime's
     /// bootstrap does: `exec` keeps one process, so its pid is the function's.
     pub fn command(name: &str, command: &str, mut environment: Vec<(String, String)>) -> Self {
         // Lambda sets both; boto3 and the AWS CLI read only this one.
         environment.push(("AWS_DEFAULT_REGION".into(), devstack::REGION.into()));
+        // boto3 trusts its own bundle (certifi), or the one AWS_CA_BUNDLE names: the one the
+        // Rust functions trust, which holds the local CA under TLS.
+        if let Some((_, bundle)) = environment.iter().find(|(n, _)| n == "SSL_CERT_FILE") {
+            let bundle = bundle.clone();
+            environment.push(("AWS_CA_BUNDLE".into(), bundle));
+        }
         let directory = devstack::workspace_binaries("bench");
         std::fs::create_dir_all(&directory).expect("target/bench is writable");
         let binary = directory.join(format!("{name}-bootstrap"));
@@ -38,15 +52,30 @@ impl Subject {
         }
     }
 
+    /// The same binary under another name with one more variable (e.g. a switch turned off).
+    pub fn with(&self, name: &str, variable: &str, value: &str) -> Self {
+        let mut environment = self.environment.clone();
+        environment.push((variable.into(), value.into()));
+        Self {
+            name: name.into(),
+            binary: self.binary.clone(),
+            environment,
+        }
+    }
+
     /// The subject under a local Runtime API, its timings told to `timings`.
-    pub async fn start(&self, timings: &Arc<Timings>) -> Result<FunctionHost, String> {
+    pub async fn start(
+        &self,
+        timings: &Arc<Timings>,
+        emulation: Emulation,
+    ) -> Result<FunctionHost, String> {
         let config = FunctionConfig {
             name: self.name.clone(),
             binary: self.binary.clone(),
             environment: self.environment.clone(),
             timeout: Duration::from_secs(30),
-            memory_mb: 256,
-            cpu_cap: devstack::CpuCap::Off,
+            memory_mb: emulation.memory_mb,
+            cpu_cap: emulation.cpu_cap,
             output: Output::Discarded,
         };
         let observer: Arc<dyn HostObserver> = timings.clone();

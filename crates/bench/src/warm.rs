@@ -1,5 +1,6 @@
 //! Warm latency through the local API Gateway, one client in a closed loop over a mix of all
-//! five routes, with the function process's CPU time and peak memory.
+//! five routes, with the time each request spent inside the function (what Lambda bills),
+//! the function process's CPU time and peak memory, and what its CPU cap counted.
 
 use std::{
     collections::BTreeMap,
@@ -7,11 +8,19 @@ use std::{
     time::{Duration, Instant},
 };
 
-use devstack::{ApiDefinition, LocalGateway, http};
+use devstack::{ApiDefinition, LocalGateway, Throttling, http};
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 
-use crate::{process, stats::Summary, subject::Subject, timings::Timings};
+use crate::{
+    cost, process,
+    stats::Summary,
+    subject::{Emulation, Subject},
+    timings::Timings,
+};
+
+/// `GET /items/{id}` in [`ROUTES`], the request the cold starts make.
+pub const GET_ROUTE: usize = 1;
 
 /// The routes in the order of one create → read → list → update → delete cycle.
 pub const ROUTES: [&str; 5] = [
@@ -27,9 +36,15 @@ pub struct Warm {
     pub all: Summary,
     /// Of each request, the time inside the function (event handed out → result posted).
     pub in_function: Summary,
+    /// The same per route.
+    pub in_function_per_route: Vec<Summary>,
+    /// Lambda's billed duration of the mean request (ms, each rounded up to 1 ms).
+    pub billed_ms: f64,
     pub cpu_ms_per_1000: f64,
     pub peak_rss_mib: f64,
     pub statuses: BTreeMap<u16, usize>,
+    /// What the process's CPU cap counted over the run (`None`: it ran uncapped).
+    pub throttling: Option<Throttling>,
 }
 
 impl Warm {
@@ -37,12 +52,24 @@ impl Warm {
         let routes: serde_json::Map<String, Value> = self
             .per_route
             .iter()
-            .map(|(route, summary)| (route.to_string(), summary.json()))
+            .zip(&self.in_function_per_route)
+            .map(|((route, summary), inside)| {
+                let summary = json!({"gateway": summary.json(), "in_function": inside.json()});
+                (route.to_string(), summary)
+            })
             .collect();
         json!({
             "routes": routes,
             "all": self.all.json(),
             "in_function": self.in_function.json(),
+            "billed_ms_mean": self.billed_ms,
+            "cpu_throttling": self.throttling.map(|t| json!({
+                "quota_us": t.quota_us,
+                "period_us": t.period_us,
+                "periods": t.periods,
+                "throttled_periods": t.throttled_periods,
+                "throttled_ms": t.throttled.as_secs_f64() * 1000.0,
+            })),
             "cpu_ms_per_1000_requests": self.cpu_ms_per_1000,
             "peak_rss_mib": self.peak_rss_mib,
             "statuses": self.statuses,
@@ -53,6 +80,18 @@ impl Warm {
 pub struct Client {
     base: String,
     api_key: String,
+    /// The function's name, to read each request's time inside it.
+    function: String,
+    timings: Arc<Timings>,
+}
+
+/// One request of a cycle: its route, latency through the gateway, time inside the
+/// function, status.
+struct Sample {
+    route: usize,
+    latency: Duration,
+    in_function: Duration,
+    status: u16,
 }
 
 impl Client {
@@ -75,8 +114,14 @@ impl Client {
         Ok((response, started.elapsed()))
     }
 
-    /// One create → read → list → update → delete cycle; each route's latency and status.
-    async fn cycle(&self) -> Result<Vec<(usize, Duration, u16)>, String> {
+    /// The time inside the function of the one request just answered (the client waits for
+    /// each answer, so there is exactly one).
+    fn inside(&self) -> Duration {
+        self.timings.take_in_function(&self.function).iter().sum()
+    }
+
+    /// One create → read → list → update → delete cycle.
+    async fn cycle(&self) -> Result<Vec<Sample>, String> {
         let (created, elapsed) = self
             .send(
                 "POST",
@@ -84,7 +129,12 @@ impl Client {
                 r#"{"name":"Bench item","email":"bench@example.com","attributes":{"color":"blue"}}"#,
             )
             .await?;
-        let mut results = vec![(0, elapsed, created.status)];
+        let mut results = vec![Sample {
+            route: 0,
+            latency: elapsed,
+            in_function: self.inside(),
+            status: created.status,
+        }];
         let id = serde_json::from_slice::<Value>(&created.body)
             .ok()
             .and_then(|item| item["id"].as_str().map(str::to_string))
@@ -103,7 +153,12 @@ impl Client {
             (4, "DELETE", item.as_str(), ""),
         ] {
             let (response, elapsed) = self.send(method, path, body).await?;
-            results.push((route, elapsed, response.status));
+            results.push(Sample {
+                route,
+                latency: elapsed,
+                in_function: self.inside(),
+                status: response.status,
+            });
         }
         Ok(results)
     }
@@ -113,6 +168,7 @@ impl Client {
 /// usage plan) and runs `requests` requests after a warm-up.
 pub async fn measure(
     subject: &Subject,
+    emulation: Emulation,
     api: &ApiDefinition,
     routes: &[(String, String)],
     api_key: &str,
@@ -125,7 +181,7 @@ pub async fn measure(
         quota_limit: None,
         ..api.clone()
     };
-    let host = subject.start(timings).await?;
+    let host = subject.start(timings, emulation).await?;
     let listener = TcpListener::bind(("127.0.0.1", 0))
         .await
         .map_err(|e| e.to_string())?;
@@ -135,23 +191,27 @@ pub async fn measure(
     let client = Client {
         base: format!("http://{}", gateway.address),
         api_key: api_key.into(),
+        function: subject.name.clone(),
+        timings: timings.clone(),
     };
     for _ in 0..20 {
         client.cycle().await?;
     }
-    timings.take_in_function(&subject.name);
+    let throttled_before = host.cpu_throttling().await;
     let pid = timings
         .process(&subject.name)
         .pid
         .ok_or("no function process")?;
     let cpu_before = process::cpu_time(pid).ok_or("cannot read the process's CPU time")?;
     let mut per_route: Vec<Vec<Duration>> = vec![Vec::new(); ROUTES.len()];
+    let mut inside_per_route: Vec<Vec<Duration>> = vec![Vec::new(); ROUTES.len()];
     let mut statuses = BTreeMap::new();
     let mut sent = 0;
     while sent < requests {
-        for (route, elapsed, status) in client.cycle().await? {
-            per_route[route].push(elapsed);
-            *statuses.entry(status).or_insert(0) += 1;
+        for sample in client.cycle().await? {
+            per_route[sample.route].push(sample.latency);
+            inside_per_route[sample.route].push(sample.in_function);
+            *statuses.entry(sample.status).or_insert(0) += 1;
             sent += 1;
         }
     }
@@ -163,9 +223,21 @@ pub async fn measure(
     }
     let cpu = process::cpu_time(pid).ok_or("cannot read the process's CPU time")? - cpu_before;
     let peak_rss_mib = process::peak_rss_mib(pid).ok_or("cannot read the process's memory")?;
-    let in_function = Summary::of(&timings.take_in_function(&subject.name));
+    let throttling = host.cpu_throttling().await.map(|after| Throttling {
+        periods: after
+            .periods
+            .saturating_sub(throttled_before.map_or(0, |t| t.periods)),
+        throttled_periods: after
+            .throttled_periods
+            .saturating_sub(throttled_before.map_or(0, |t| t.throttled_periods)),
+        throttled: after
+            .throttled
+            .saturating_sub(throttled_before.map_or(Duration::ZERO, |t| t.throttled)),
+        ..after
+    });
     host.stop();
     let all: Vec<Duration> = per_route.iter().flatten().copied().collect();
+    let inside: Vec<Duration> = inside_per_route.iter().flatten().copied().collect();
     Ok(Warm {
         per_route: ROUTES
             .iter()
@@ -173,9 +245,12 @@ pub async fn measure(
             .map(|(route, samples)| (*route, Summary::of(samples)))
             .collect(),
         all: Summary::of(&all),
-        in_function,
+        in_function: Summary::of(&inside),
+        in_function_per_route: inside_per_route.iter().map(|s| Summary::of(s)).collect(),
+        billed_ms: cost::mean_billed_ms(&inside),
         cpu_ms_per_1000: cpu.as_secs_f64() * 1000.0 * 1000.0 / sent as f64,
         peak_rss_mib,
         statuses,
+        throttling,
     })
 }

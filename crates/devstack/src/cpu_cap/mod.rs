@@ -4,17 +4,21 @@
 //! local stack runs the functions at full speed and hides what a small function pays on
 //! Lambda once its init is over.
 //!
-//! On-demand Lambda gives the init phase a burst of CPU, so by default a process enters its
-//! capped cgroup at the end of its init (its first `next`); [`CpuCap::Always`] caps from the
-//! spawn. Each process gets a cgroup of its own, removed when the process has gone. A
-//! machine with no writable cgroup runs the functions uncapped and says so once.
+//! On-demand Lambda gives the init phase a burst of CPU, so by default a process's quota is
+//! set at the end of its init (its first `next`); [`CpuCap::Always`] caps from the spawn.
+//! Each process is born in a cgroup of its own ([`cgroup`]), removed when the process has
+//! gone. A machine with no writable cgroup runs the functions uncapped and says so once.
+
+mod cgroup;
+
+pub(crate) use cgroup::ProcessCgroup;
 
 use std::{
     io,
     path::{Path, PathBuf},
     sync::{
         OnceLock,
-        atomic::{AtomicBool, AtomicU64, Ordering},
+        atomic::{AtomicBool, Ordering},
     },
     time::Duration,
 };
@@ -129,7 +133,7 @@ impl Hierarchy {
             .map(Self::V2)
     }
 
-    fn root(&self) -> &Path {
+    pub fn root(&self) -> &Path {
         match self {
             Self::V1(root) | Self::V2(root) => root,
         }
@@ -165,108 +169,6 @@ impl Hierarchy {
                 let _ = std::fs::remove_dir(entry.path());
             }
         }
-    }
-}
-
-/// The cgroup of one function process, with Lambda's quota for its memory. Made right after
-/// the spawn, entered by the process when its cap starts, removed when dropped (after the
-/// process has gone).
-pub(crate) struct ProcessCgroup {
-    path: PathBuf,
-    pid: u32,
-    quota_us: u64,
-    entered: bool,
-}
-
-impl ProcessCgroup {
-    /// A new cgroup for process `pid` of `function` under `hierarchy`, quota set.
-    pub fn create(
-        hierarchy: &Hierarchy,
-        function: &str,
-        pid: u32,
-        memory_mb: u64,
-    ) -> io::Result<Self> {
-        static MADE: AtomicU64 = AtomicU64::new(0);
-        let number = MADE.fetch_add(1, Ordering::Relaxed);
-        let name = format!("{PREFIX}{}-{function}-{number}", std::process::id());
-        let path = hierarchy.root().join(name);
-        std::fs::create_dir(&path)?;
-        let cgroup = Self {
-            path,
-            pid,
-            quota_us: quota_us(memory_mb),
-            entered: false,
-        };
-        match hierarchy {
-            Hierarchy::V1(_) => {
-                cgroup.write("cpu.cfs_period_us", &PERIOD_US.to_string())?;
-                cgroup.write("cpu.cfs_quota_us", &cgroup.quota_us.to_string())?;
-            }
-            Hierarchy::V2(_) => {
-                cgroup.write("cpu.max", &format!("{} {PERIOD_US}", cgroup.quota_us))?;
-            }
-        }
-        Ok(cgroup)
-    }
-
-    fn write(&self, file: &str, value: &str) -> io::Result<()> {
-        std::fs::write(self.path.join(file), value)
-            .map_err(|error| io::Error::new(error.kind(), format!("{file}: {error}")))
-    }
-
-    /// Moves the process (all its threads, and the children it makes from now on) in: its
-    /// cap starts.
-    pub fn enter(&mut self) -> io::Result<()> {
-        if !self.entered {
-            self.write("cgroup.procs", &self.pid.to_string())?;
-            self.entered = true;
-        }
-        Ok(())
-    }
-
-    /// What the cgroup counted so far; `None` before the process entered it.
-    pub fn throttling(&self) -> Option<Throttling> {
-        if !self.entered {
-            return None;
-        }
-        let stat = std::fs::read_to_string(self.path.join("cpu.stat")).ok()?;
-        let value = |name: &str| {
-            stat.lines()
-                .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-                .and_then(|value| value.trim().parse::<u64>().ok())
-        };
-        let throttled = match (value("throttled_time"), value("throttled_usec")) {
-            (Some(ns), _) => Duration::from_nanos(ns),
-            (None, Some(us)) => Duration::from_micros(us),
-            (None, None) => Duration::ZERO,
-        };
-        Some(Throttling {
-            quota_us: self.quota_us,
-            period_us: PERIOD_US,
-            periods: value("nr_periods")?,
-            throttled_periods: value("nr_throttled")?,
-            throttled,
-        })
-    }
-}
-
-impl Drop for ProcessCgroup {
-    fn drop(&mut self) {
-        // A cgroup with a process still in it (a child the function left running) cannot
-        // go: its processes move to the parent first.
-        if std::fs::remove_dir(&self.path).is_ok() {
-            return;
-        }
-        let (Some(parent), Ok(left)) = (
-            self.path.parent(),
-            std::fs::read_to_string(self.path.join("cgroup.procs")),
-        ) else {
-            return;
-        };
-        for pid in left.split_whitespace() {
-            let _ = std::fs::write(parent.join("cgroup.procs"), pid);
-        }
-        let _ = std::fs::remove_dir(&self.path);
     }
 }
 

@@ -56,18 +56,34 @@ fn the_hierarchy_is_found_in_the_mount_table() {
 }
 
 #[test]
-fn v1_gets_period_and_quota_and_the_pid_when_entered() {
+fn v1_starts_unlimited_takes_lambdas_quota_when_capped_and_hosts_a_birth() {
     let root = fake_root("v1");
     let hierarchy = Hierarchy::V1(root.clone());
-    let mut cgroup = ProcessCgroup::create(&hierarchy, "items-api", 4242, 128).unwrap();
-    let path = cgroup.path.clone();
+    let mut cgroup = ProcessCgroup::create(&hierarchy, "items-api", 128).unwrap();
+    let path = cgroup.path().to_path_buf();
     assert!(path.starts_with(&root));
     assert_eq!(read(&path.join("cpu.cfs_period_us")), "100000");
+    assert_eq!(
+        read(&path.join("cpu.cfs_quota_us")),
+        "-1",
+        "init at full speed"
+    );
+    assert_eq!(cgroup.throttling(), None, "not capped yet");
+
+    let mut command = tokio::process::Command::new("true");
+    let visit = cgroup.host_birth(&mut command).unwrap();
+    // SAFETY: gettid has no preconditions.
+    let thread = unsafe { libc::gettid() }.to_string();
+    assert_eq!(
+        read(&path.join("tasks")),
+        thread,
+        "this thread steps in for the fork"
+    );
+    assert!(visit.is_some());
+    std::mem::forget(visit); // its way back leads to this machine's real cgroup, not the fake
+
+    cgroup.cap().unwrap();
     assert_eq!(read(&path.join("cpu.cfs_quota_us")), "7236");
-    assert!(!path.join("cgroup.procs").exists(), "init runs uncapped");
-    assert_eq!(cgroup.throttling(), None, "not entered yet");
-    cgroup.enter().unwrap();
-    assert_eq!(read(&path.join("cgroup.procs")), "4242");
     std::fs::write(
         path.join("cpu.stat"),
         "nr_periods 40\nnr_throttled 12\nthrottled_time 900000000\n",
@@ -94,11 +110,18 @@ fn v2_gets_cpu_max_and_its_root_lets_children_use_the_cpu_controller() {
     let hierarchy = Hierarchy::V2(root.clone());
     hierarchy.prepare().unwrap();
     assert_eq!(read(&root.join("cgroup.subtree_control")), "+cpu");
-    let mut cgroup = ProcessCgroup::create(&hierarchy, "stream-processor", 7, 1024).unwrap();
-    assert_eq!(read(&cgroup.path.join("cpu.max")), "57886 100000");
-    cgroup.enter().unwrap();
+    let mut cgroup = ProcessCgroup::create(&hierarchy, "stream-processor", 1024).unwrap();
+    let path = cgroup.path().to_path_buf();
+    assert_eq!(read(&path.join("cpu.max")), "max 100000");
+    let mut command = tokio::process::Command::new("true");
+    assert!(
+        cgroup.host_birth(&mut command).unwrap().is_none(),
+        "the child moves itself"
+    );
+    cgroup.cap().unwrap();
+    assert_eq!(read(&path.join("cpu.max")), "57886 100000");
     std::fs::write(
-        cgroup.path.join("cpu.stat"),
+        path.join("cpu.stat"),
         "usage_usec 5\nnr_periods 3\nnr_throttled 1\nthrottled_usec 250\n",
     )
     .unwrap();
@@ -109,27 +132,34 @@ fn v2_gets_cpu_max_and_its_root_lets_children_use_the_cpu_controller() {
     std::fs::remove_dir_all(&root).unwrap();
 }
 
-#[test]
-fn a_real_cgroup_caps_a_busy_process_and_is_removed_after_it() {
+#[tokio::test(flavor = "current_thread")]
+async fn a_real_cgroup_is_a_busy_process_birthplace_caps_it_and_goes_after_it() {
     let Some(hierarchy) = Hierarchy::this_machine() else {
         // Said on stderr; nothing to cap with on this machine.
         return;
     };
-    let mut busy = std::process::Command::new("sh")
-        .args(["-c", "while :; do :; done"])
-        .spawn()
-        .unwrap();
-    let mut cgroup = ProcessCgroup::create(hierarchy, "busy", busy.id(), 128).unwrap();
-    let path = cgroup.path.clone();
-    cgroup.enter().unwrap();
+    let own = || std::fs::read_to_string("/proc/thread-self/cgroup").unwrap();
+    let before = own();
+    let mut cgroup = ProcessCgroup::create(hierarchy, "busy", 128).unwrap();
+    let path = cgroup.path().to_path_buf();
+    let mut command = tokio::process::Command::new("sh");
+    command.args(["-c", "while :; do :; done"]);
+    let visit = cgroup.host_birth(&mut command).unwrap();
+    let mut busy = command.spawn().unwrap();
+    drop(visit);
+    assert_eq!(own(), before, "this thread is back where it was");
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let born_in = std::fs::read_to_string(format!("/proc/{}/cgroup", busy.id().unwrap())).unwrap();
+    assert!(born_in.contains(name), "{born_in}");
+
+    cgroup.cap().unwrap();
     let started = std::time::Instant::now();
     let mut throttling = cgroup.throttling().unwrap();
     while throttling.throttled_periods == 0 && started.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
         throttling = cgroup.throttling().unwrap();
     }
-    busy.kill().unwrap();
-    busy.wait().unwrap();
+    busy.kill().await.unwrap();
     assert!(throttling.throttled_periods > 0, "{throttling:?}");
     drop(cgroup);
     assert!(!path.exists(), "the cgroup is removed");

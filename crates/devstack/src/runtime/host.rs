@@ -100,11 +100,10 @@ pub(super) async fn run(
     };
     let mut restarts = 0u32;
     while !*stopped.borrow() {
-        let spawned = Instant::now();
-        let mut child = match host.launcher.spawn() {
-            Ok((child, cgroup)) => {
-                host.cgroup = cgroup;
-                child
+        let (mut child, spawned) = match host.launcher.spawn() {
+            Ok(process) => {
+                host.cgroup = process.cgroup;
+                (process.child, process.at)
             }
             Err(error) => {
                 eprintln!(
@@ -223,13 +222,13 @@ impl Host {
     }
 
     /// The process's first `next`: with [`CpuCap::AfterInit`] its cap starts (on-demand
-    /// Lambda's init burst is over).
+    /// Lambda's init burst is over): its cgroup's quota is set.
     fn init_over(&mut self) {
         if self.launcher.config.cpu_cap != CpuCap::AfterInit {
             return;
         }
         if let Some(cgroup) = &mut self.cgroup
-            && let Err(error) = cgroup.enter()
+            && let Err(error) = cgroup.cap()
         {
             crate::cpu_cap::say_once(&error.to_string());
             self.cgroup = None;

@@ -2,7 +2,7 @@
 //! (a clean environment with Lambda's variables), where its output goes, and the cgroup
 //! that caps its CPU.
 
-use std::process::Stdio;
+use std::{process::Stdio, time::Instant};
 
 use tokio::{
     io::{AsyncBufReadExt, AsyncRead, BufReader},
@@ -11,6 +11,15 @@ use tokio::{
 
 use super::{CapturedLines, FunctionConfig, Output};
 use crate::cpu_cap::{CpuCap, Hierarchy, ProcessCgroup, say_once};
+
+/// A process just started.
+pub(super) struct Spawned {
+    pub child: Child,
+    /// The cgroup it was born in, when its CPU is to be capped.
+    pub cgroup: Option<ProcessCgroup>,
+    /// Just before the spawn (after the cgroup was made ready).
+    pub at: Instant,
+}
 
 /// Starts processes of one function against one Runtime API.
 pub(super) struct Launcher {
@@ -25,9 +34,8 @@ impl Launcher {
         &self.config.name
     }
 
-    /// A new process, its output already being read, and its cgroup when its CPU is to be
-    /// capped (entered already with [`CpuCap::Always`]).
-    pub fn spawn(&self) -> std::io::Result<(Child, Option<ProcessCgroup>)> {
+    /// A new process, its output already being read.
+    pub fn spawn(&self) -> std::io::Result<Spawned> {
         let config = &self.config;
         let mut command = Command::new(&config.binary);
         crate::end_with_this_process(&mut command);
@@ -51,32 +59,39 @@ impl Launcher {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        let cgroup = self.cgroup();
+        let visit = match &cgroup {
+            Some(cgroup) => cgroup.host_birth(&mut command)?,
+            None => None,
+        };
+        let at = Instant::now();
         let mut child = command.spawn()?;
+        drop(visit);
         if let Some(stdout) = child.stdout.take() {
             self.read_lines(stdout);
         }
         if let Some(stderr) = child.stderr.take() {
             self.read_lines(stderr);
         }
-        let cgroup = self.cgroup(&child);
-        Ok((child, cgroup))
+        Ok(Spawned { child, cgroup, at })
     }
 
-    /// The process's cgroup; none when it runs uncapped, or when none can be made here
-    /// (said once).
-    fn cgroup(&self, child: &Child) -> Option<ProcessCgroup> {
+    /// A cgroup for the next process (capped already with [`CpuCap::Always`]); none when it
+    /// runs uncapped, or when none can be made here (said once).
+    fn cgroup(&self) -> Option<ProcessCgroup> {
         let config = &self.config;
         if config.cpu_cap == CpuCap::Off {
             return None;
         }
         let hierarchy = Hierarchy::this_machine()?;
-        let made = ProcessCgroup::create(hierarchy, &config.name, child.id()?, config.memory_mb)
-            .and_then(|mut cgroup| {
+        let made = ProcessCgroup::create(hierarchy, &config.name, config.memory_mb).and_then(
+            |mut cgroup| {
                 if config.cpu_cap == CpuCap::Always {
-                    cgroup.enter()?;
+                    cgroup.cap()?;
                 }
                 Ok(cgroup)
-            });
+            },
+        );
         made.map_err(|error| say_once(&error.to_string())).ok()
     }
 
