@@ -1,13 +1,19 @@
 //! Plain-HTTP calls to loopback servers (moto's own API, the local gateway, the backends
-//! behind a fault proxy), through hyper's client. Each call has a client, and so a
-//! connection, of its own: nothing outlives the call, so calls from different Tokio runtimes
-//! (one per test) never share a connection.
+//! behind a fault proxy or a TLS proxy), through hyper's client. Each call has a client, and
+//! so a connection, of its own: nothing outlives the call, so calls from different Tokio
+//! runtimes (one per test) never share a connection.
 
 use std::io;
 
 use http_body_util::{BodyExt, Full};
-use hyper::{Request, Response, body::Bytes};
-use hyper_util::{client::legacy::Client, rt::TokioExecutor};
+use hyper::{
+    Request, Response,
+    body::{Bytes, Incoming},
+};
+use hyper_util::{
+    client::legacy::{Client, connect::HttpConnector},
+    rt::TokioExecutor,
+};
 
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
@@ -66,12 +72,65 @@ pub async fn request(
     })
 }
 
-/// Sends `request` (its URI absolute) and reads the whole answer.
+/// A client of plain-HTTP servers; it keeps its connections open for the calls that follow.
+pub(crate) type HttpClient = Client<HttpConnector, Full<Bytes>>;
+
+/// A new client (and so new connections).
+pub(crate) fn client() -> HttpClient {
+    Client::builder(TokioExecutor::new()).build_http()
+}
+
+/// Sends `request` (its URI absolute) on a client of its own and reads the whole answer.
 pub(crate) async fn send(
     request: Request<Full<Bytes>>,
 ) -> Result<Response<Bytes>, Box<dyn std::error::Error + Send + Sync>> {
-    let client = Client::builder(TokioExecutor::new()).build_http();
+    send_with(&client(), request).await
+}
+
+async fn send_with(
+    client: &HttpClient,
+    request: Request<Full<Bytes>>,
+) -> Result<Response<Bytes>, Box<dyn std::error::Error + Send + Sync>> {
     let (parts, body) = client.request(request).await?.into_parts();
     let body = body.collect().await?.to_bytes();
     Ok(Response::from_parts(parts, body))
+}
+
+/// A proxy's answer, read whole.
+pub(crate) type Answer = Response<Full<Bytes>>;
+
+/// Sends a request a proxy received on to `backend` (`http://host:port`) through `client`
+/// and reads the whole answer.
+pub(crate) async fn forward(
+    client: &HttpClient,
+    request: Request<Incoming>,
+    backend: &str,
+) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
+    let (mut parts, body) = request.into_parts();
+    let body = body.collect().await?.to_bytes();
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    parts.uri = format!("{backend}{path}").parse()?;
+    let (parts, body) = send_with(client, Request::from_parts(parts, Full::new(body)))
+        .await?
+        .into_parts();
+    Ok(Response::from_parts(parts, Full::new(body)))
+}
+
+/// Makes the next close of `fd` send RST instead of FIN (a proxy passing a reset on).
+pub(crate) fn reset_on_close(fd: std::os::fd::RawFd) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: `fd` is an open connection the caller serves; the option value is a valid
+    // `linger` of the size passed.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
 }

@@ -8,8 +8,7 @@ use hyper::{
 };
 
 use super::Service;
-
-pub(super) type Answer = Response<Full<Bytes>>;
+pub(super) use crate::http::Answer;
 
 fn answer(status: StatusCode, content_type: &'static str, body: String) -> Answer {
     let mut response = Response::new(Full::new(Bytes::from(body)));

@@ -27,7 +27,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{
     Request, Response, StatusCode,
     body::{Bytes, Incoming},
@@ -38,6 +38,7 @@ use tokio::{
     sync::watch,
 };
 
+use crate::http;
 use answers::{Answer, internal_error, throttled};
 pub use plan::{FaultCounts, FaultKind, FaultPlan, Service};
 
@@ -198,7 +199,7 @@ async fn handle(
     match fault {
         Some(FaultKind::Throttle) => Ok(throttled(state.service, call)),
         Some(FaultKind::Reset) => {
-            reset_on_close(fd);
+            http::reset_on_close(fd);
             Err(InjectedReset)
         }
         Some(FaultKind::Error) => {
@@ -215,29 +216,10 @@ async fn handle(
     }
 }
 
-/// Makes the next close of `fd` send RST instead of FIN.
-fn reset_on_close(fd: std::os::fd::RawFd) {
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: `fd` is the connection this call arrived on, open while the call is served;
-    // the option value is a valid `linger` of the size passed.
-    unsafe {
-        libc::setsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            (&linger as *const libc::linger).cast(),
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
-    }
-}
-
 /// Sends the call to the backend (on a connection of its own) and returns its answer; a
 /// backend that cannot be reached is a 502, as a real proxy would answer.
 async fn forward(request: Request<Incoming>, backend: &str) -> Answer {
-    match try_forward(request, backend).await {
+    match http::forward(&http::client(), request, backend).await {
         Ok(answer) => answer,
         Err(error) => {
             let mut answer = Response::new(Full::new(Bytes::from(format!(
@@ -247,18 +229,4 @@ async fn forward(request: Request<Incoming>, backend: &str) -> Answer {
             answer
         }
     }
-}
-
-async fn try_forward(
-    request: Request<Incoming>,
-    backend: &str,
-) -> Result<Answer, Box<dyn std::error::Error + Send + Sync>> {
-    let (mut parts, body) = request.into_parts();
-    let body = body.collect().await?.to_bytes();
-    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    parts.uri = format!("{backend}{path}").parse()?;
-    let (parts, body) = crate::http::send(Request::from_parts(parts, Full::new(body)))
-        .await?
-        .into_parts();
-    Ok(Response::from_parts(parts, Full::new(body)))
 }

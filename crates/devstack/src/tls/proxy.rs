@@ -1,19 +1,35 @@
-//! A TLS endpoint in front of one plain-HTTP backend: it ends TLS and pipes the bytes to the
-//! backend over a connection of its own, one per client connection, so what the client does
-//! with its connections (keep-alive, a reset from a fault proxy behind) is what the backend
-//! sees, and every new connection costs the client a real handshake, as on AWS.
+//! A TLS endpoint in front of one plain-HTTP backend: it ends TLS and sends each request on
+//! to the backend (over connections it keeps open where the backend does). A client's
+//! connection stays open across requests, as AWS's endpoints keep them, whatever the backend
+//! does with its own (moto closes each), so a client pays a handshake per connection, not per
+//! call. A backend that resets a call's connection (a fault proxy's `reset`) resets the
+//! client's.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU64, Ordering},
+use std::{
+    fmt,
+    os::fd::{AsRawFd, RawFd},
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
+use hyper::{
+    Request,
+    body::Incoming,
+    header::{CONNECTION, HeaderName},
+};
+use hyper_util::rt::TokioIo;
 use tokio::{
-    io::copy_bidirectional,
     net::{TcpListener, TcpStream},
     sync::watch,
 };
 use tokio_rustls::TlsAcceptor;
+
+use crate::http;
+
+/// Headers about one hop's connection, which a proxy does not pass on (RFC 9110 7.6.1).
+const HOP_BY_HOP: [HeaderName; 1] = [CONNECTION];
 
 /// A running proxy; stops when dropped.
 pub struct TlsProxy {
@@ -28,17 +44,21 @@ pub struct TlsProxy {
 impl TlsProxy {
     /// Serves on a free loopback port, forwarding to `backend` (`http://host:port`).
     pub(super) async fn start(backend: &str, acceptor: TlsAcceptor) -> std::io::Result<Self> {
-        let address = backend
-            .strip_prefix("http://")
-            .map(|rest| rest.trim_end_matches('/'))
-            .filter(|address| !address.contains('/'))
-            .ok_or_else(|| std::io::Error::other(format!("not an http://host:port: {backend}")))?
-            .to_string();
+        if !backend.starts_with("http://") {
+            return Err(std::io::Error::other(format!(
+                "not an http:// backend: {backend}"
+            )));
+        }
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let endpoint = format!("https://{}", listener.local_addr()?);
         let handshakes = Arc::new(AtomicU64::new(0));
         let (stop, mut stopped) = watch::channel(false);
-        let counted = handshakes.clone();
+        let connection = Connection {
+            acceptor,
+            backend: Arc::from(backend.trim_end_matches('/')),
+            client: http::client(),
+            handshakes: handshakes.clone(),
+        };
         tokio::spawn(async move {
             loop {
                 let accepted = tokio::select! {
@@ -46,12 +66,7 @@ impl TlsProxy {
                     _ = stopped.changed() => return,
                 };
                 let Ok((client, _)) = accepted else { continue };
-                tokio::spawn(pipe(
-                    client,
-                    acceptor.clone(),
-                    address.clone(),
-                    counted.clone(),
-                ));
+                tokio::spawn(connection.clone().serve(client));
             }
         });
         Ok(Self {
@@ -76,25 +91,66 @@ impl TlsProxy {
     }
 }
 
-/// One client connection: the handshake, then bytes both ways until either side closes. A
-/// backend that resets the connection gets the client's reset too.
-async fn pipe(
-    client: TcpStream,
+/// What serving one client connection needs.
+#[derive(Clone)]
+struct Connection {
     acceptor: TlsAcceptor,
-    backend: String,
+    backend: Arc<str>,
+    /// Shared by the proxy's connections (its tasks run on the runtime that started it).
+    client: http::HttpClient,
     handshakes: Arc<AtomicU64>,
-) {
-    let _ = client.set_nodelay(true);
-    let Ok(mut tls) = acceptor.accept(client).await else {
-        return;
-    };
-    handshakes.fetch_add(1, Ordering::Relaxed);
-    let Ok(mut upstream) = TcpStream::connect(&backend).await else {
-        let _ = tls.get_ref().0.set_zero_linger();
-        return;
-    };
-    let _ = upstream.set_nodelay(true);
-    if copy_bidirectional(&mut tls, &mut upstream).await.is_err() {
-        let _ = tls.get_ref().0.set_zero_linger();
+}
+
+impl Connection {
+    /// The handshake, then the client's requests, one after another, until it closes.
+    async fn serve(self, client: TcpStream) {
+        let _ = client.set_nodelay(true);
+        let fd = client.as_raw_fd();
+        let Ok(tls) = self.acceptor.accept(client).await else {
+            return;
+        };
+        self.handshakes.fetch_add(1, Ordering::Relaxed);
+        let (backend, client) = (self.backend, self.client);
+        let service = hyper::service::service_fn(move |request| {
+            let (backend, client) = (backend.clone(), client.clone());
+            async move { forward(&client, request, &backend, fd).await }
+        });
+        // An error here is a reset passed on, or a client that went away.
+        let _ = hyper::server::conn::http1::Builder::new()
+            .serve_connection(TokioIo::new(tls), service)
+            .await;
+    }
+}
+
+/// Why a call ends without an answer: its backend connection failed, and hyper drops the
+/// client's connection, with `SO_LINGER` 0 a reset.
+#[derive(Debug)]
+struct BackendFailed(String);
+
+impl fmt::Display for BackendFailed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "backend failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for BackendFailed {}
+
+async fn forward(
+    client: &http::HttpClient,
+    request: Request<Incoming>,
+    backend: &str,
+    fd: RawFd,
+) -> Result<http::Answer, BackendFailed> {
+    match http::forward(client, request, backend).await {
+        Ok(mut answer) => {
+            for header in &HOP_BY_HOP {
+                answer.headers_mut().remove(header);
+            }
+            Ok(answer)
+        }
+        Err(error) => {
+            http::reset_on_close(fd);
+            Err(BackendFailed(error.to_string()))
+        }
     }
 }

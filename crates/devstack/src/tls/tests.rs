@@ -18,7 +18,7 @@ use tokio_rustls::{
 
 use super::*;
 
-/// A backend answering every connection's request with `200 ok`.
+/// A backend answering one request per connection with `200 ok` and closing it, as moto does.
 async fn plain_backend() -> String {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -28,7 +28,9 @@ async fn plain_backend() -> String {
                 let mut request = [0; 1024];
                 if stream.read(&mut request).await.is_ok() {
                     let _ = stream
-                        .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                        .write_all(
+                            b"HTTP/1.1 200 OK\r\nconnection: close\r\ncontent-length: 2\r\n\r\nok",
+                        )
                         .await;
                 }
             });
@@ -37,8 +39,11 @@ async fn plain_backend() -> String {
     format!("http://{address}")
 }
 
-/// A request to `endpoint` (`https://host:port`) from a client trusting only `bundle`.
-async fn get(endpoint: &str, bundle: &std::path::Path) -> std::io::Result<String> {
+/// A client trusting only `bundle`, connected to `endpoint` (`https://host:port`).
+async fn connect(
+    endpoint: &str,
+    bundle: &std::path::Path,
+) -> std::io::Result<tokio_rustls::client::TlsStream<TcpStream>> {
     let mut roots = RootCertStore::empty();
     for certificate in CertificateDer::pem_file_iter(bundle).unwrap() {
         roots.add(certificate.unwrap()).unwrap();
@@ -51,14 +56,26 @@ async fn get(endpoint: &str, bundle: &std::path::Path) -> std::io::Result<String
     let address = endpoint.strip_prefix("https://").unwrap();
     let host = address.rsplit_once(':').unwrap().0.to_string();
     let tcp = TcpStream::connect(address).await?;
-    let mut tls = TlsConnector::from(Arc::new(config))
+    TlsConnector::from(Arc::new(config))
         .connect(ServerName::try_from(host).unwrap(), tcp)
-        .await?;
+        .await
+}
+
+/// One request on `tls`, and the answer's start.
+async fn ask(tls: &mut tokio_rustls::client::TlsStream<TcpStream>) -> std::io::Result<String> {
     tls.write_all(b"GET / HTTP/1.1\r\nhost: local\r\n\r\n")
         .await?;
     let mut answer = vec![0; 1024];
     let read = tls.read(&mut answer).await?;
+    if read == 0 {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
     Ok(String::from_utf8_lossy(&answer[..read]).into_owned())
+}
+
+/// A request to `endpoint` on a connection of its own.
+async fn get(endpoint: &str, bundle: &std::path::Path) -> std::io::Result<String> {
+    ask(&mut connect(endpoint, bundle).await?).await
 }
 
 #[tokio::test]
@@ -106,5 +123,41 @@ async fn a_function_reaches_its_backend_over_https_trusting_its_bundle_and_its_c
         tls.handshakes(&backend),
         2,
         "the refused handshake is not counted"
+    );
+}
+
+#[tokio::test]
+async fn a_client_keeps_its_connection_though_the_backend_closes_each_and_a_reset_passes_on() {
+    let backend = plain_backend().await;
+    let mut tls = Tls::new().unwrap();
+    let endpoint = tls.proxy(&backend).await.unwrap().endpoint().to_string();
+    let bundle = tls.functions_bundle().unwrap();
+    let mut connection = connect(&endpoint, &bundle).await.unwrap();
+    for _ in 0..3 {
+        let answer = ask(&mut connection).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200 OK"), "{answer}");
+        assert!(
+            !answer.to_ascii_lowercase().contains("connection: close"),
+            "{answer}"
+        );
+    }
+    assert_eq!(tls.handshakes(&backend), 1, "one handshake for three calls");
+
+    // A backend that resets every connection (a fault proxy's `reset`).
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let resetting = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let _ = stream.set_zero_linger();
+        }
+    });
+    let endpoint = tls.proxy(&resetting).await.unwrap().endpoint().to_string();
+    let failed = get(&endpoint, &bundle).await.unwrap_err();
+    assert!(
+        matches!(
+            failed.kind(),
+            std::io::ErrorKind::ConnectionReset | std::io::ErrorKind::UnexpectedEof
+        ),
+        "{failed:?}"
     );
 }
