@@ -68,3 +68,71 @@ pub fn assess(run: &SizeRun) -> Vec<Goal> {
     }
     goals
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{cold::ColdStarts, stats::Summary, warm::Warm};
+
+    fn p50(ms: f64) -> Summary {
+        Summary {
+            count: 1,
+            p50: ms,
+            p90: ms,
+            p99: ms,
+            max: ms,
+        }
+    }
+
+    fn cold(init: f64, first_response: f64) -> ColdStarts {
+        ColdStarts {
+            init: p50(init),
+            first_response: p50(first_response),
+            first_request: p50(first_response - init),
+            statuses: vec![200],
+            capped_runs: 1,
+            throttled_periods: 0,
+        }
+    }
+
+    fn warm(get_in_function: f64, cpu_ms_per_1000: f64) -> Warm {
+        let mut per_route = vec![p50(10.0); crate::warm::ROUTES.len()];
+        per_route[GET_ROUTE] = p50(get_in_function);
+        Warm {
+            per_route: Vec::new(),
+            all: p50(10.0),
+            in_function: p50(10.0),
+            in_function_per_route: per_route,
+            billed_ms: 10.0,
+            cpu_ms_per_1000,
+            peak_rss_mib: 10.0,
+            statuses: Default::default(),
+            throttling: None,
+        }
+    }
+
+    #[test]
+    fn each_goal_is_a_ratio_of_this_runs_figures() {
+        let mut run = SizeRun::new(128);
+        run.cold.push((ITEMS_API.into(), cold(10.0, 14.0)));
+        run.cold.push((FLOOR.into(), cold(5.0, 6.0)));
+        run.cold.push((VS.into(), cold(500.0, 700.0)));
+        run.warm.push((ITEMS_API.into(), warm(2.0, 1000.0)));
+        run.warm.push((VS.into(), warm(20.0, 9000.0)));
+        let goals = assess(&run);
+        let ratios: Vec<(f64, bool)> = goals.iter().map(|g| (g.ratio, g.met)).collect();
+        assert_eq!(
+            ratios,
+            [
+                (2.0, false), // first request 4 ms / warm GET 2 ms
+                (2.0, false), // 14 ms / (5 + 2) ms
+                (50.0, true), // 700 / 14
+                (9.0, false), // 9000 / 1000
+            ]
+        );
+        run.cold.retain(|(name, _)| name == ITEMS_API);
+        run.warm.retain(|(name, _)| name == ITEMS_API);
+        assert_eq!(assess(&run).len(), 1, "no floor, no seed: one goal left");
+        assert!(assess(&SizeRun::new(128)).is_empty());
+    }
+}
