@@ -59,9 +59,14 @@ impl Launcher {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        let cgroup = self.cgroup();
-        let visit = match &cgroup {
-            Some(cgroup) => cgroup.host_birth(&mut command)?,
+        let mut cgroup = self.cgroup();
+        let visit = match cgroup.as_ref().map(|c| c.host_birth(&mut command)) {
+            Some(Ok(visit)) => visit,
+            Some(Err(error)) => {
+                say_once(&error.to_string());
+                cgroup = None;
+                None
+            }
             None => None,
         };
         let at = Instant::now();
