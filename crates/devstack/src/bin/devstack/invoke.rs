@@ -52,6 +52,9 @@ impl Invoke {
         .await?;
         let result = host.invoke(event).await;
         host.stop();
+        // Give the process a moment to be killed and its cgroup removed before the runtime
+        // goes (as `up` does).
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         let response = result?;
         println!("{}", serde_json::to_string_pretty(&response)?);
         Ok(())
