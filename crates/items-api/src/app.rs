@@ -4,9 +4,7 @@
 use std::time::Instant;
 
 use lambda_http::{
-    Body, Error, Request, RequestExt, Response,
-    http::{HeaderValue, Method},
-    request::RequestContext,
+    Body, Error, Request, RequestExt, Response, http::HeaderValue, request::RequestContext,
 };
 
 use crate::{
@@ -100,12 +98,5 @@ impl<S: ItemStore> App<S> {
             "request"
         );
         Ok(response)
-    }
-
-    /// The route table this app serves.
-    pub fn routes(&self) -> impl Iterator<Item = (&Method, &'static str, &'static str)> {
-        self.routes
-            .iter()
-            .map(|route| (&route.method, route.resource, route.operation))
     }
 }

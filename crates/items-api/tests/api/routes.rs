@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use serde_yaml_ng::Value;
 
-use crate::support::TestApp;
+use items_api::{DynamoStore, routes};
 
 const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -17,16 +17,12 @@ fn yaml(name: &str) -> Value {
 }
 
 /// (METHOD, resource, operation) of every row of the table.
-async fn table() -> BTreeSet<(String, String, String)> {
-    let app = TestApp::spawn().await;
-    app.app
-        .routes()
-        .map(|(method, resource, operation)| {
-            (
-                method.to_string(),
-                resource.to_owned(),
-                operation.to_owned(),
-            )
+fn table() -> BTreeSet<(String, String, String)> {
+    routes::table::<DynamoStore>()
+        .iter()
+        .map(|route| {
+            let (resource, operation) = (route.resource.to_owned(), route.operation.to_owned());
+            (route.method.to_string(), resource, operation)
         })
         .collect()
 }
@@ -35,8 +31,8 @@ fn text(value: &Value) -> String {
     value.as_str().unwrap_or_default().to_owned()
 }
 
-#[tokio::test]
-async fn template_events_are_the_table_less_the_preflights_api_gateway_answers() {
+#[test]
+fn template_events_are_the_table_less_the_preflights_api_gateway_answers() {
     let template = yaml("template.yaml");
     let mut events = BTreeSet::new();
     for (_, resource) in template["Resources"].as_mapping().unwrap() {
@@ -58,7 +54,7 @@ async fn template_events_are_the_table_less_the_preflights_api_gateway_answers()
             }
         }
     }
-    let table = table().await;
+    let table = table();
     let routed: BTreeSet<_> = table
         .iter()
         .filter(|(m, ..)| m != "OPTIONS")
@@ -83,8 +79,8 @@ async fn template_events_are_the_table_less_the_preflights_api_gateway_answers()
     }
 }
 
-#[tokio::test]
-async fn openapi_operations_are_the_table() {
+#[test]
+fn openapi_operations_are_the_table() {
     let spec = yaml("openapi.yaml");
     let mut operations = BTreeSet::new();
     for (path, item) in spec["paths"].as_mapping().unwrap() {
@@ -103,5 +99,5 @@ async fn openapi_operations_are_the_table() {
             }
         }
     }
-    assert_eq!(operations, table().await);
+    assert_eq!(operations, table());
 }
