@@ -1,7 +1,8 @@
 //! Plain-HTTP calls to loopback servers (moto's own API, the local gateway, the backends
 //! behind a fault proxy or a TLS proxy), through hyper's client. Each call has a client, and
 //! so a connection, of its own: nothing outlives the call, so calls from different Tokio
-//! runtimes (one per test) never share a connection.
+//! runtimes (one per test) never share a connection. Also the proxies' shared parts: the
+//! accept loop, forwarding, and passing a backend's reset on.
 
 use std::io;
 
@@ -133,4 +134,27 @@ pub(crate) fn reset_on_close(fd: std::os::fd::RawFd) {
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
         );
     }
+}
+
+/// Accepts connections on `listener` on a task of its own, handing each to `serve` on a task
+/// of its own, until `stopped` changes or its sender is dropped (the proxies' handles hold
+/// the sender, so dropping a proxy stops its accepting).
+pub(crate) fn accept_until_stopped<F, Serving>(
+    listener: tokio::net::TcpListener,
+    mut stopped: tokio::sync::watch::Receiver<bool>,
+    serve: F,
+) where
+    F: Fn(tokio::net::TcpStream) -> Serving + Send + 'static,
+    Serving: Future<Output = ()> + Send + 'static,
+{
+    tokio::spawn(async move {
+        loop {
+            let accepted = tokio::select! {
+                accepted = listener.accept() => accepted,
+                _ = stopped.changed() => return,
+            };
+            let Ok((stream, _)) = accepted else { continue };
+            tokio::spawn(serve(stream));
+        }
+    });
 }

@@ -100,17 +100,10 @@ impl FaultProxy {
                 log: Vec::new(),
             }),
         });
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(false);
         let accepting = state.clone();
-        tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    accepted = listener.accept() => accepted,
-                    _ = stopped.changed() => return,
-                };
-                let Ok((stream, _)) = accepted else { continue };
-                tokio::spawn(serve_connection(stream, accepting.clone()));
-            }
+        http::accept_until_stopped(listener, stopped, move |stream| {
+            serve_connection(stream, accepting.clone())
         });
         Ok(Self {
             endpoint,

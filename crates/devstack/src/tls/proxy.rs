@@ -52,22 +52,15 @@ impl TlsProxy {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let endpoint = format!("https://{}", listener.local_addr()?);
         let handshakes = Arc::new(AtomicU64::new(0));
-        let (stop, mut stopped) = watch::channel(false);
+        let (stop, stopped) = watch::channel(false);
         let connection = Connection {
             acceptor,
             backend: Arc::from(backend.trim_end_matches('/')),
             client: http::client(),
             handshakes: handshakes.clone(),
         };
-        tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    accepted = listener.accept() => accepted,
-                    _ = stopped.changed() => return,
-                };
-                let Ok((client, _)) = accepted else { continue };
-                tokio::spawn(connection.clone().serve(client));
-            }
+        http::accept_until_stopped(listener, stopped, move |client| {
+            connection.clone().serve(client)
         });
         Ok(Self {
             endpoint,
