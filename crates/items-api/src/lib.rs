@@ -9,6 +9,7 @@
 
 mod app;
 mod config;
+mod created_range;
 mod cursor;
 mod error;
 mod headers;

@@ -1,11 +1,10 @@
-//! `GET /items` query string: `status`, `email`, `limit`, `last_key`.
+//! `GET /items` query string: `status`, `email`, `created_from`, `created_to`, `limit`,
+//! `last_key`.
 
 use domain::{Email, FieldError, Status};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 
-use crate::ApiError;
-
-use crate::store::ListFilter;
+use crate::{ApiError, created_range::CreatedRange, store::ListFilter};
 
 pub const DEFAULT_LIMIT: u16 = 20;
 pub const MAX_LIMIT: u16 = 100;
@@ -30,6 +29,8 @@ impl ListQuery {
         };
         let status = single("status");
         let email = single("email");
+        let created_from = single("created_from");
+        let created_to = single("created_to");
         let limit = single("limit");
         let last_key = single("last_key");
 
@@ -47,6 +48,17 @@ impl ListQuery {
             }
             other => other.and_then(Result::ok),
         };
+        let created = CreatedRange::parse(created_from.as_deref(), created_to.as_deref())
+            .unwrap_or_else(|range_errors| {
+                errors.extend(range_errors);
+                CreatedRange::default()
+            });
+        if email.is_some() && !created.is_open() {
+            errors.push(FieldError::new(
+                if created.from.is_some() { "created_from" } else { "created_to" },
+                "not supported with email: EmailIndex has no created_at sort key; list by status to use a date range",
+            ));
+        }
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(text) => match text.parse::<u16>() {
@@ -65,7 +77,10 @@ impl ListQuery {
         }
         let filter = match email {
             Some(email) => ListFilter::Email { email, status },
-            None => ListFilter::Status(status.unwrap_or_default()),
+            None => ListFilter::Status {
+                status: status.unwrap_or_default(),
+                created,
+            },
         };
         Ok(Self {
             filter,
@@ -91,7 +106,13 @@ mod tests {
     #[test]
     fn defaults_to_active_twenty() {
         let q = query(&[]).unwrap();
-        assert_eq!(q.filter, ListFilter::Status(Status::Active));
+        assert_eq!(
+            q.filter,
+            ListFilter::Status {
+                status: Status::Active,
+                created: CreatedRange::default()
+            }
+        );
         assert_eq!(q.limit, 20);
         assert!(q.last_key.is_none());
     }
@@ -119,17 +140,45 @@ mod tests {
     }
 
     #[test]
+    fn a_date_range_applies_to_status_listings_only() {
+        let q = query(&[("status", "inactive"), ("created_to", "2024-03-25")]).unwrap();
+        let ListFilter::Status { status, created } = q.filter else {
+            panic!("status filter")
+        };
+        assert_eq!(status, Status::Inactive);
+        assert_eq!(created.to.unwrap().to_string(), "2024-03-25T23:59:59.999Z");
+        assert!(created.from.is_none());
+
+        let Err(ApiError::InvalidQuery(fields)) =
+            query(&[("email", "a@example.com"), ("created_to", "2024-03-25")])
+        else {
+            panic!("a range with email is refused");
+        };
+        assert_eq!(fields[0].field, "created_to");
+        assert!(
+            fields[0].reason.contains("EmailIndex"),
+            "{}",
+            fields[0].reason
+        );
+    }
+
+    #[test]
     fn reports_every_bad_parameter() {
         let Err(ApiError::InvalidQuery(fields)) = query(&[
             ("status", "gone"),
             ("email", "nope"),
             ("limit", "0"),
+            ("created_from", "2024-03-26"),
+            ("created_to", "2024-03-25"),
             ("last_key", "a"),
             ("last_key", "b"),
         ]) else {
             panic!("expected invalid query");
         };
         let names: Vec<&str> = fields.iter().map(|f| f.field.as_str()).collect();
-        assert_eq!(names, ["last_key", "status", "email", "limit"]);
+        assert_eq!(
+            names,
+            ["last_key", "status", "email", "created_from", "limit"]
+        );
     }
 }

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::{
 use domain::{DomainError, Item, ItemId, ItemPatch, Timestamp};
 use serde::Serialize;
 
-use crate::{ApiError, cursor::CursorKey};
+use crate::{ApiError, created_range::CreatedRange, cursor::CursorKey};
 
 use super::{
     CreateOutcome, ItemStore, ListFilter, Page, Precondition, write_retries::write_config,
@@ -135,7 +135,7 @@ fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
 /// The index a filter queries, and the key attributes of that index's LastEvaluatedKey.
 fn index_of(filter: &ListFilter) -> (&'static str, &'static [&'static str]) {
     match filter {
-        ListFilter::Status(_) => (CREATED_AT_INDEX, &["id", "status", "created_at"]),
+        ListFilter::Status { .. } => (CREATED_AT_INDEX, &["id", "status", "created_at"]),
         ListFilter::Email { .. } => (EMAIL_INDEX, &["id", "email"]),
     }
 }
@@ -325,10 +325,18 @@ impl ItemStore for DynamoStore {
             .scan_index_forward(false)
             .set_exclusive_start_key(start);
         let request = match filter {
-            ListFilter::Status(status) => request
-                .key_condition_expression("#status = :status")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":status", string(status.as_str())),
+            ListFilter::Status { status, created } => {
+                let (range, bounds) = created_at_condition(created);
+                let request = request
+                    .key_condition_expression(format!("#status = :status{range}"))
+                    .expression_attribute_names("#status", "status")
+                    .expression_attribute_values(":status", string(status.as_str()));
+                bounds.into_iter().fold(request, |request, (name, at)| {
+                    request
+                        .expression_attribute_names("#created_at", "created_at")
+                        .expression_attribute_values(name, string(at.to_string()))
+                })
+            }
             ListFilter::Email { email, status } => {
                 let request = request
                     .key_condition_expression("#email = :email")
@@ -356,6 +364,19 @@ impl ItemStore for DynamoStore {
                 .collect()
         });
         Ok(Page { items, next })
+    }
+}
+
+/// The KeyCondition's part on `created_at` (CreatedAtIndex's sort key) and its values.
+fn created_at_condition(created: &CreatedRange) -> (&'static str, Vec<(&'static str, Timestamp)>) {
+    match (created.from, created.to) {
+        (None, None) => ("", vec![]),
+        (Some(from), None) => (" AND #created_at >= :from", vec![(":from", from)]),
+        (None, Some(to)) => (" AND #created_at <= :to", vec![(":to", to)]),
+        (Some(from), Some(to)) => (
+            " AND #created_at BETWEEN :from AND :to",
+            vec![(":from", from), (":to", to)],
+        ),
     }
 }
 

@@ -8,7 +8,7 @@ use std::future::Future;
 
 use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
 
-use crate::{ApiError, cursor::CursorKey};
+use crate::{ApiError, created_range::CreatedRange, cursor::CursorKey};
 
 pub use dynamo::DynamoStore;
 
@@ -26,8 +26,11 @@ pub enum Precondition {
 /// Which items `GET /items` lists.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListFilter {
-    /// Newest first within one status (`CreatedAtIndex`).
-    Status(Status),
+    /// Newest first within one status (`CreatedAtIndex`), `created_at` within a range.
+    Status {
+        status: Status,
+        created: CreatedRange,
+    },
     /// Items with this e-mail (`EmailIndex`), optionally of one status.
     Email {
         email: Email,
@@ -39,7 +42,7 @@ impl ListFilter {
     /// Names the query a cursor belongs to, so a cursor is refused on any other query.
     pub fn scope(&self) -> String {
         match self {
-            Self::Status(status) => format!("status={status}"),
+            Self::Status { status, created } => format!("status={status}{}", created.scope()),
             Self::Email { email, status } => {
                 let status = status.map_or("*", Status::as_str);
                 format!("email={}&status={status}", email.as_str())

@@ -38,6 +38,8 @@ async fn sample_events_drive_every_route() {
     // The get/update/delete events name a fixed id: give the table that item.
     let mut seeded: domain::Item = serde_json::from_value(item.clone()).unwrap();
     seeded.id = domain::ItemId::parse(EVENT_ITEM_ID).unwrap();
+    // Within the range of list-items-by-date.json, which the other item is not.
+    seeded.created_at = domain::Timestamp::parse("2024-03-25T05:00:00Z").unwrap();
     let attributes: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> =
         serde_dynamo::to_item(&seeded).unwrap();
     app.dynamo
@@ -54,6 +56,10 @@ async fn sample_events_drive_every_route() {
     assert_eq!(listed.json()["count"], 2);
     let by_email = app.send_event(event("list-items-by-email.json")).await;
     assert_eq!(by_email.json()["count"], 2);
+    let by_date = app.send_event(event("list-items-by-date.json")).await;
+    assert_eq!(by_date.status, 200, "{}", by_date.text());
+    assert_eq!(by_date.json()["items"][0]["id"], EVENT_ITEM_ID);
+    assert_eq!(by_date.json()["count"], 1);
 
     let fetched = app.send_event(event("get-item.json")).await;
     assert_eq!(fetched.status, 200);
@@ -95,5 +101,5 @@ fn every_api_event_file_parses_as_a_rest_request() {
         assert!(request.raw_http_path().starts_with("/items"), "{name}");
         parsed += 1;
     }
-    assert_eq!(parsed, 7);
+    assert_eq!(parsed, 8);
 }

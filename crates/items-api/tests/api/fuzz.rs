@@ -89,6 +89,10 @@ fn query_value() -> impl Strategy<Value = String> {
             "101",
             "-5",
             "a@example.com",
+            "2024-03-25",
+            "2024-03-25T14:00:00.5+09:00",
+            "0000-01-01T00:00:00Z",
+            "9999-12-31",
             ""
         ])
         .prop_map(String::from),
@@ -99,7 +103,16 @@ fn query_value() -> impl Strategy<Value = String> {
 
 fn query() -> impl Strategy<Value = String> {
     let pair = (
-        prop::sample::select(vec!["status", "email", "limit", "last_key", "other", ""]),
+        prop::sample::select(vec![
+            "status",
+            "email",
+            "limit",
+            "last_key",
+            "created_from",
+            "created_to",
+            "other",
+            "",
+        ]),
         query_value(),
     );
     prop_oneof![

@@ -5,6 +5,7 @@
 mod binary;
 mod conditional;
 mod crud;
+mod date_range;
 mod errors;
 mod events;
 mod faults;
