@@ -13,6 +13,7 @@ mod created_range;
 mod cursor;
 mod error;
 mod headers;
+mod projection;
 mod query;
 mod response;
 pub mod routes;

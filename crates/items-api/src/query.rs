@@ -1,10 +1,10 @@
 //! `GET /items` query string: `status`, `email`, `created_from`, `created_to`, `limit`,
-//! `last_key`.
+//! `last_key`, `fields`.
 
 use domain::{Email, FieldError, Status};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
 
-use crate::{ApiError, created_range::CreatedRange, store::ListFilter};
+use crate::{ApiError, created_range::CreatedRange, projection::Projection, store::ListFilter};
 
 pub const DEFAULT_LIMIT: u16 = 20;
 pub const MAX_LIMIT: u16 = 100;
@@ -14,6 +14,7 @@ pub struct ListQuery {
     pub filter: ListFilter,
     pub limit: u16,
     pub last_key: Option<String>,
+    pub projection: Projection,
 }
 
 impl ListQuery {
@@ -72,6 +73,10 @@ impl ListQuery {
                 }
             },
         };
+        let projection = Projection::from_query(params).unwrap_or_else(|error| {
+            errors.extend(error.fields().unwrap_or_default().iter().cloned());
+            Projection::All
+        });
         if !errors.is_empty() {
             return Err(ApiError::InvalidQuery(errors));
         }
@@ -86,6 +91,7 @@ impl ListQuery {
             filter,
             limit,
             last_key,
+            projection,
         })
     }
 }

@@ -5,11 +5,11 @@ use lambda_http::{Body, RequestExt, Response, http::StatusCode};
 use serde::Serialize;
 
 use super::Call;
-use crate::{ApiError, query::ListQuery, response, store::ItemStore};
+use crate::{ApiError, projection::ItemView, query::ListQuery, response, store::ItemStore};
 
 #[derive(Serialize)]
 struct ListBody {
-    items: Vec<domain::Item>,
+    items: Vec<ItemView>,
     count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_key: Option<String>,
@@ -22,7 +22,10 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
         .last_key
         .map(|token| call.cursors.decode(&token, &scope))
         .transpose()?;
-    let page = call.store.list(&query.filter, query.limit, start).await?;
+    let page = call
+        .store
+        .list(&query.filter, query.limit, start, &query.projection)
+        .await?;
     let body = ListBody {
         count: page.items.len(),
         items: page.items,

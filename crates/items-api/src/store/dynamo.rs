@@ -15,10 +15,16 @@ use aws_sdk_dynamodb::{
 use domain::{DomainError, Item, ItemId, ItemPatch, Timestamp};
 use serde::Serialize;
 
-use crate::{ApiError, created_range::CreatedRange, cursor::CursorKey};
+use crate::{
+    ApiError,
+    created_range::CreatedRange,
+    cursor::CursorKey,
+    projection::{ItemView, Projection},
+};
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition, write_retries::write_config,
+    CreateOutcome, ItemStore, ListFilter, Page, Precondition, projection,
+    write_retries::write_config,
 };
 
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
@@ -72,6 +78,17 @@ fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
 fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
     serde_dynamo::from_item(attributes)
         .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}")))
+}
+
+/// A read item as the projection shows it; a full read is decoded as an [`Item`], with
+/// every rule of one.
+fn to_view(attributes: AttributeMap, projection: &Projection) -> Result<ItemView, ApiError> {
+    match projection {
+        Projection::All => to_item(attributes).map(ItemView::from),
+        Projection::Only(fields) => serde_dynamo::from_item::<_, ItemView>(attributes)
+            .map(|view| view.with_defaults(fields))
+            .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}"))),
+    }
 }
 
 fn string(value: impl Into<String>) -> AttributeValue {
@@ -141,17 +158,26 @@ fn index_of(filter: &ListFilter) -> (&'static str, &'static [&'static str]) {
 }
 
 impl ItemStore for DynamoStore {
-    async fn get(&self, id: ItemId) -> Result<Option<Item>, ApiError> {
-        let output = self
+    async fn get(&self, id: ItemId, projection: &Projection) -> Result<Option<ItemView>, ApiError> {
+        let mut request = self
             .client
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| dependency("GetItem", e))?;
-        output.item.map(to_item).transpose()
+            .consistent_read(true);
+        if let Some((expression, names)) = projection::expression(projection) {
+            request = names.into_iter().fold(
+                request.projection_expression(expression),
+                |request, (placeholder, name)| {
+                    request.expression_attribute_names(placeholder, name)
+                },
+            );
+        }
+        let output = request.send().await.map_err(|e| dependency("GetItem", e))?;
+        output
+            .item
+            .map(|item| to_view(item, projection))
+            .transpose()
     }
 
     async fn create(
@@ -304,6 +330,7 @@ impl ItemStore for DynamoStore {
         filter: &ListFilter,
         limit: u16,
         start: Option<CursorKey>,
+        projection: &Projection,
     ) -> Result<Page, ApiError> {
         let (index, key_attributes) = index_of(filter);
         let start = match start {
@@ -351,12 +378,21 @@ impl ItemStore for DynamoStore {
                 }
             }
         };
+        let request = match projection::expression(projection) {
+            None => request,
+            Some((expression, names)) => names.into_iter().fold(
+                request.projection_expression(expression),
+                |request, (placeholder, name)| {
+                    request.expression_attribute_names(placeholder, name)
+                },
+            ),
+        };
         let output = request.send().await.map_err(|e| dependency("Query", e))?;
         let items = output
             .items
             .unwrap_or_default()
             .into_iter()
-            .map(to_item)
+            .map(|item| to_view(item, projection))
             .collect::<Result<_, _>>()?;
         let next = output.last_evaluated_key.map(|key| {
             key.into_iter()

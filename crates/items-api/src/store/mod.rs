@@ -2,13 +2,19 @@
 //! DynamoDB implementation. Every write is one conditional request: no read-then-write.
 
 mod dynamo;
+mod projection;
 mod write_retries;
 
 use std::future::Future;
 
 use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
 
-use crate::{ApiError, created_range::CreatedRange, cursor::CursorKey};
+use crate::{
+    ApiError,
+    created_range::CreatedRange,
+    cursor::CursorKey,
+    projection::{ItemView, Projection},
+};
 
 pub use dynamo::DynamoStore;
 
@@ -53,7 +59,7 @@ impl ListFilter {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Page {
-    pub items: Vec<Item>,
+    pub items: Vec<ItemView>,
     /// Where the next page starts, if DynamoDB says there may be more.
     pub next: Option<CursorKey>,
 }
@@ -70,8 +76,12 @@ pub enum CreateOutcome {
 }
 
 pub trait ItemStore: Send + Sync {
-    /// A strongly consistent read.
-    fn get(&self, id: ItemId) -> impl Future<Output = Result<Option<Item>, ApiError>> + Send;
+    /// A strongly consistent read of the projected fields.
+    fn get(
+        &self,
+        id: ItemId,
+        projection: &Projection,
+    ) -> impl Future<Output = Result<Option<ItemView>, ApiError>> + Send;
 
     /// Stores `item` unless its id is taken; `fingerprint` is kept for idempotent replays.
     fn create(
@@ -102,5 +112,6 @@ pub trait ItemStore: Send + Sync {
         filter: &ListFilter,
         limit: u16,
         start: Option<CursorKey>,
+        projection: &Projection,
     ) -> impl Future<Output = Result<Page, ApiError>> + Send;
 }

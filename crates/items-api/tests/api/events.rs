@@ -64,6 +64,12 @@ async fn sample_events_drive_every_route() {
     let fetched = app.send_event(event("get-item.json")).await;
     assert_eq!(fetched.status, 200);
     assert_eq!(fetched.json()["id"], EVENT_ITEM_ID);
+    let projected = app.send_event(event("get-item-fields.json")).await;
+    assert_eq!(projected.status, 200, "{}", projected.text());
+    assert_eq!(
+        projected.json(),
+        serde_json::json!({"id": EVENT_ITEM_ID, "version": 1, "name": item["name"], "status": item["status"]})
+    );
 
     let updated = app.send_event(event("update-item.json")).await;
     assert_eq!(updated.status, 200, "{}", updated.text());
@@ -101,5 +107,5 @@ fn every_api_event_file_parses_as_a_rest_request() {
         assert!(request.raw_http_path().starts_with("/items"), "{name}");
         parsed += 1;
     }
-    assert_eq!(parsed, 8);
+    assert_eq!(parsed, 9);
 }

@@ -93,6 +93,9 @@ fn query_value() -> impl Strategy<Value = String> {
             "2024-03-25T14:00:00.5+09:00",
             "0000-01-01T00:00:00Z",
             "9999-12-31",
+            "name,status",
+            "id,created_at",
+            "attributes, attributes",
             ""
         ])
         .prop_map(String::from),
@@ -110,6 +113,7 @@ fn query() -> impl Strategy<Value = String> {
             "last_key",
             "created_from",
             "created_to",
+            "fields",
             "other",
             "",
         ]),

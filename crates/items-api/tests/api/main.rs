@@ -12,6 +12,7 @@ mod faults;
 mod fuzz;
 mod idempotency;
 mod listing;
+mod projection;
 mod routes;
 mod spec;
 mod support;
