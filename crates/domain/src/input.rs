@@ -26,7 +26,7 @@ pub struct NewItem {
 
 /// The body of `PUT /items/{id}`: any non-empty subset of the writable fields.
 /// `attributes`, when given, replaces the whole object.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ItemPatch {
     pub name: Option<Name>,
     pub email: Option<Email>,

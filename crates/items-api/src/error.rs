@@ -4,6 +4,8 @@
 //! [`status`](ApiError::status), both chosen here and nowhere else.
 
 use domain::{DomainError, FieldError};
+
+use crate::batch::OperationFailure;
 use lambda_http::http::StatusCode;
 
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,9 @@ pub enum ApiError {
     /// `allow` is the `Allow` header: the methods the resource has, from the route table.
     #[error("Method not allowed")]
     MethodNotAllowed { allow: String },
+    /// A batch's transaction was canceled by its conditions: why, per operation.
+    #[error("Transaction canceled: nothing was written")]
+    TransactionCanceled(Vec<OperationFailure>),
     #[error("Service busy, retry later")]
     Throttled,
     /// A dependency (DynamoDB) failed. The detail is for logs only, never for clients.
@@ -54,6 +59,7 @@ impl ApiError {
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::TransactionCanceled(_) => "TRANSACTION_CANCELED",
             Self::Throttled => "THROTTLED",
             Self::Dependency(_) => "DEPENDENCY_FAILURE",
             Self::Internal(_) => "INTERNAL_ERROR",
@@ -72,6 +78,7 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Domain(DomainError::VersionConflict { .. }) => StatusCode::PRECONDITION_FAILED,
             Self::Domain(DomainError::IdempotencyKeyReused) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TransactionCanceled(_) => StatusCode::CONFLICT,
             Self::Throttled => StatusCode::SERVICE_UNAVAILABLE,
             Self::Dependency(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -84,6 +91,14 @@ impl ApiError {
             Self::Domain(DomainError::Validation(fields)) | Self::InvalidQuery(fields) => {
                 Some(fields)
             }
+            _ => None,
+        }
+    }
+
+    /// Each failed operation of a canceled batch.
+    pub fn failures(&self) -> Option<&[OperationFailure]> {
+        match self {
+            Self::TransactionCanceled(failures) => Some(failures),
             _ => None,
         }
     }

@@ -8,6 +8,7 @@
 //!   `cursor` signs the list cursor.
 
 mod app;
+mod batch;
 mod config;
 mod created_range;
 mod cursor;

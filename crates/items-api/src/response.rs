@@ -7,7 +7,7 @@ use lambda_http::{
 };
 use serde::Serialize;
 
-use crate::ApiError;
+use crate::{ApiError, batch::OperationFailure};
 
 /// The seed's CORS headers, plus the conditional and idempotency headers this API reads.
 const ALLOW_HEADERS: &str = "Content-Type,X-Amz-Date,Authorization,X-Api-Key,X-Amz-Security-Token,If-Match,If-None-Match,Idempotency-Key";
@@ -38,6 +38,8 @@ struct ErrorBody<'a> {
     fields: Option<&'a [domain::FieldError]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     current_version: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    failures: Option<&'a [OperationFailure]>,
     request_id: &'a str,
 }
 
@@ -47,6 +49,7 @@ pub fn error(error: &ApiError, request_id: &str) -> Response<Body> {
         code: error.code(),
         fields: error.fields(),
         current_version: error.current_version(),
+        failures: error.failures(),
         request_id,
     };
     let mut response = json(error.status(), &body);

@@ -35,12 +35,31 @@ impl Routes {
         )
     }
 
-    /// The route for a path (without the stage), if any.
+    /// The route for a path (without the stage), if any. As API Gateway does, a resource
+    /// with more literal segments wins (`/items/batch` over `/items/{id}`), and only its
+    /// methods count.
     pub fn find(&self, path: &str) -> Option<Matched<'_>> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let mut found: Option<(&str, BTreeMap<String, String>)> = None;
         let mut methods = Vec::new();
-        for route in &self.0 {
+        let mut routes: Vec<&Route> = self.0.iter().collect();
+        // Most literal segments first; the first resource that matches is the one.
+        routes.sort_by_key(|route| {
+            std::cmp::Reverse(
+                route
+                    .segments
+                    .iter()
+                    .filter(|s| !s.starts_with('{'))
+                    .count(),
+            )
+        });
+        for route in routes {
+            if found
+                .as_ref()
+                .is_some_and(|(resource, _)| *resource != route.resource)
+            {
+                continue;
+            }
             if route.segments.len() != segments.len() {
                 continue;
             }
@@ -112,5 +131,19 @@ mod tests {
         assert_eq!(matched.methods, ["GET", "PUT"]);
         assert!(routes.find("/items/a/b").is_none());
         assert!(routes.find("/users").is_none());
+    }
+
+    #[test]
+    fn a_literal_segment_beats_a_parameter_whatever_the_order() {
+        let routes = Routes::new(&[
+            ("GET".into(), "/items/{id}".into()),
+            ("POST".into(), "/items/batch".into()),
+            ("DELETE".into(), "/items/{id}".into()),
+        ]);
+        let matched = routes.find("/items/batch").unwrap();
+        assert_eq!(matched.resource, "/items/batch");
+        assert!(matched.parameters.is_empty());
+        assert_eq!(matched.methods, ["POST"]);
+        assert_eq!(routes.find("/items/x").unwrap().methods, ["GET", "DELETE"]);
     }
 }

@@ -6,6 +6,7 @@
 //! Adding a route: a module with its handler, a row here, the event in template.yaml and
 //! the operation in openapi.yaml.
 
+mod batch_items;
 mod create_item;
 mod delete_item;
 mod get_item;
@@ -96,6 +97,9 @@ pub fn table<S: ItemStore>() -> Vec<Route<S>> {
         route(Method::POST, "/items", "createItem", |c| {
             Box::pin(create_item::handle(c))
         }),
+        route(Method::POST, "/items/batch", "batchItems", |c| {
+            Box::pin(batch_items::handle(c))
+        }),
         route(Method::GET, "/items/{id}", "getItem", |c| {
             Box::pin(get_item::handle(c))
         }),
@@ -109,6 +113,12 @@ pub fn table<S: ItemStore>() -> Vec<Route<S>> {
         route(Method::OPTIONS, "/items", "itemsPreflight", |c| {
             Box::pin(preflight::handle(c))
         }),
+        route(
+            Method::OPTIONS,
+            "/items/batch",
+            "batchItemsPreflight",
+            |c| Box::pin(preflight::handle(c)),
+        ),
         route(Method::OPTIONS, "/items/{id}", "itemPreflight", |c| {
             Box::pin(preflight::handle(c))
         }),
@@ -223,6 +233,8 @@ mod tests {
         assert_eq!(lookup(Method::GET, "/items"), "listItems");
         assert_eq!(lookup(Method::POST, "/items/"), "createItem");
         assert_eq!(lookup(Method::OPTIONS, "/items"), "itemsPreflight");
+        assert_eq!(lookup(Method::POST, "/items/batch"), "batchItems");
+        assert_eq!(lookup(Method::GET, "/items/batch"), "405 POST, OPTIONS");
         let item = format!("/items/{ID}");
         for (method, operation) in [
             (Method::GET, "getItem"),

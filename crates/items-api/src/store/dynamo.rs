@@ -17,13 +17,14 @@ use serde::Serialize;
 
 use crate::{
     ApiError,
+    batch::{BatchMark, BatchOutcome, Operation},
     created_range::CreatedRange,
     cursor::CursorKey,
     projection::{ItemView, Projection},
 };
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition, projection,
+    CreateOutcome, ItemStore, ListFilter, Page, Precondition, projection, transact, update::Update,
     write_retries::write_config,
 };
 
@@ -32,12 +33,12 @@ const EMAIL_INDEX: &str = "EmailIndex";
 /// Stored beside an idempotently created item; not part of [`Item`].
 const FINGERPRINT_ATTRIBUTE: &str = "request_fingerprint";
 
-type AttributeMap = HashMap<String, AttributeValue>;
+pub(super) type AttributeMap = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoStore {
@@ -66,16 +67,16 @@ impl DynamoStore {
     }
 }
 
-fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
+pub(super) fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
     serde_dynamo::to_item(value).map_err(|e| ApiError::Internal(format!("encoding item: {e}")))
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
+pub(super) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| ApiError::Internal(format!("encoding attribute: {e}")))
 }
 
-fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
+pub(super) fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
     serde_dynamo::from_item(attributes)
         .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}")))
 }
@@ -91,15 +92,15 @@ fn to_view(attributes: AttributeMap, projection: &Projection) -> Result<ItemView
     }
 }
 
-fn string(value: impl Into<String>) -> AttributeValue {
+pub(super) fn string(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn key(id: ItemId) -> AttributeMap {
+pub(super) fn key(id: ItemId) -> AttributeMap {
     HashMap::from([("id".to_string(), string(id.to_string()))])
 }
 
-fn version_of(old: &AttributeMap) -> Option<u64> {
+pub(super) fn version_of(old: &AttributeMap) -> Option<u64> {
     old.get("version")
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -107,7 +108,7 @@ fn version_of(old: &AttributeMap) -> Option<u64> {
 
 /// Maps an SDK failure that is not a condition failure: throttling is the client's to
 /// retry (503), everything else is a dependency failure (502) with the detail kept for logs.
-fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ApiError
+pub(super) fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -128,7 +129,7 @@ where
 }
 
 /// The condition failure's old item says why: missing (404) or another version (412).
-fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
+pub(super) fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
     match old {
         None => DomainError::NotFound.into(),
         Some(old) => DomainError::VersionConflict {
@@ -139,7 +140,7 @@ fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
 }
 
 /// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"`.
-fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
+pub(super) fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
     match precondition {
         Precondition::None | Precondition::Exists => ("attribute_exists(#id)".into(), None),
         Precondition::Version(version) => (
@@ -226,54 +227,18 @@ impl ItemStore for DynamoStore {
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Item, ApiError> {
-        let mut sets = vec!["#updated_at = :updated_at", "#version = #version + :one"];
-        let mut names = HashMap::from([
-            ("#id".to_string(), "id".to_string()),
-            ("#updated_at".to_string(), "updated_at".to_string()),
-            ("#version".to_string(), "version".to_string()),
-        ]);
-        let mut values = HashMap::from([
-            (":updated_at".to_string(), string(now.to_string())),
-            (":one".to_string(), AttributeValue::N("1".into())),
-        ]);
-        let mut set = |field: &'static str, assignment: &'static str, value: AttributeValue| {
-            sets.push(assignment);
-            names.insert(format!("#{field}"), field.to_string());
-            values.insert(format!(":{field}"), value);
-        };
-        if let Some(name) = &patch.name {
-            set("name", "#name = :name", string(name.as_str()));
-        }
-        if let Some(email) = &patch.email {
-            set("email", "#email = :email", string(email.as_str()));
-        }
-        if let Some(description) = &patch.description {
-            set(
-                "description",
-                "#description = :description",
-                string(description.as_str()),
-            );
-        }
-        if let Some(status) = patch.status {
-            set("status", "#status = :status", string(status.as_str()));
-        }
-        if let Some(attributes) = &patch.attributes {
-            set(
-                "attributes",
-                "#attributes = :attributes",
-                to_value(attributes)?,
-            );
-        }
-        let (condition, expected) = condition(precondition);
-        if let Some(expected) = expected {
-            values.insert(":expected".into(), expected);
-        }
+        let Update {
+            condition,
+            names,
+            values,
+            sets,
+        } = Update::new(patch, precondition, now)?;
         let result = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key(id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .update_expression(sets)
             .condition_expression(condition)
             .set_expression_attribute_names(Some(names))
             .set_expression_attribute_values(Some(values))
@@ -323,6 +288,15 @@ impl ItemStore for DynamoStore {
                 _ => Err(dependency("DeleteItem", error)),
             },
         }
+    }
+
+    async fn transact(
+        &self,
+        operations: &[Operation],
+        mark: Option<&BatchMark>,
+        now: Timestamp,
+    ) -> Result<BatchOutcome, ApiError> {
+        transact::transact(&self.client, &self.table, operations, mark, now).await
     }
 
     async fn list(

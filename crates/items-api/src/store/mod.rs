@@ -1,8 +1,11 @@
 //! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
-//! DynamoDB implementation. Every write is one conditional request: no read-then-write.
+//! DynamoDB implementation. Every write is one conditional request (a batch: one
+//! transaction of them): no read-then-write.
 
 mod dynamo;
 mod projection;
+mod transact;
+mod update;
 mod write_retries;
 
 use std::future::Future;
@@ -11,6 +14,7 @@ use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
 
 use crate::{
     ApiError,
+    batch::{BatchMark, BatchOutcome, Operation},
     created_range::CreatedRange,
     cursor::CursorKey,
     projection::{ItemView, Projection},
@@ -106,6 +110,15 @@ pub trait ItemStore: Send + Sync {
         id: ItemId,
         precondition: Precondition,
     ) -> impl Future<Output = Result<(), ApiError>> + Send;
+
+    /// Applies every operation or none (see [`crate::batch`]); a canceled transaction is
+    /// `TransactionCanceled`, a retry of a marked batch `Replayed`.
+    fn transact(
+        &self,
+        operations: &[Operation],
+        mark: Option<&BatchMark>,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<BatchOutcome, ApiError>> + Send;
 
     fn list(
         &self,

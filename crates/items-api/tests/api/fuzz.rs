@@ -9,14 +9,13 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use base64::{Engine, engine::general_purpose::STANDARD as BASE64};
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
-use crate::support::{API_KEY, TABLE, TestApp, percent_encode, send_event_to};
+use crate::support::{API_KEY, TestApp, percent_encode, send_event_to};
 
 const SEEDED_ITEMS: usize = 6;
 
@@ -358,26 +357,6 @@ impl Case {
     }
 }
 
-type Snapshot = Vec<BTreeMap<String, AttributeValue>>;
-
-async fn snapshot(app: &TestApp) -> Snapshot {
-    let output = app
-        .dynamo
-        .client()
-        .scan()
-        .table_name(TABLE)
-        .send()
-        .await
-        .expect("scan the test table");
-    let mut items: Snapshot = output
-        .items()
-        .iter()
-        .map(|item| item.clone().into_iter().collect())
-        .collect();
-    items.sort_by_key(|item| format!("{:?}", item.get("id")));
-    items
-}
-
 #[test]
 fn generated_requests_never_fail_the_server_or_change_data_when_refused() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -395,7 +374,7 @@ fn generated_requests_never_fail_the_server_or_change_data_when_refused() {
         }
         ids
     });
-    let stored = RefCell::new(runtime.block_on(snapshot(&app)));
+    let stored = RefCell::new(runtime.block_on(app.snapshot()));
     let statuses: RefCell<BTreeMap<u16, u32>> = RefCell::default();
     let mut runner = TestRunner::new(Config {
         cases: cases(),
@@ -409,7 +388,7 @@ fn generated_requests_never_fail_the_server_or_change_data_when_refused() {
                 tokio::time::timeout(Duration::from_secs(10), send_event_to(&app.app, event))
                     .await
                     .map_err(|_| TestCaseError::fail("no answer within 10 s"))?;
-            Ok::<_, TestCaseError>((response.status, snapshot(&app).await))
+            Ok::<_, TestCaseError>((response.status, app.snapshot().await))
         })?;
         *statuses.borrow_mut().entry(status).or_default() += 1;
         prop_assert!(status < 500, "{status} for {case:?}");

@@ -2,6 +2,7 @@
 //! against a real (local, in-process) DynamoDB whose table comes from template.yaml.
 //! One test binary, so the SDK is linked once; every test has its own DynamoDB.
 
+mod batch;
 mod binary;
 mod conditional;
 mod crud;

@@ -22,6 +22,8 @@ static TABLE_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
         .expect("template.yaml has ItemsTable")
 });
 
+pub type Snapshot = Vec<BTreeMap<String, aws_sdk_dynamodb::types::AttributeValue>>;
+
 pub struct TestApp {
     pub app: App<DynamoStore>,
     pub dynamo: LocalDynamo,
@@ -53,6 +55,25 @@ impl TestApp {
 
     pub async fn send_event(&self, event: Value) -> TestResponse {
         send_event_to(&self.app, event).await
+    }
+
+    /// Every stored item, in id order: what "nothing was written" is checked against.
+    pub async fn snapshot(&self) -> Snapshot {
+        let output = self
+            .dynamo
+            .client()
+            .scan()
+            .table_name(TABLE)
+            .send()
+            .await
+            .expect("scan the test table");
+        let mut items: Snapshot = output
+            .items()
+            .iter()
+            .map(|item| item.clone().into_iter().collect())
+            .collect();
+        items.sort_by_key(|item| format!("{:?}", item.get("id")));
+        items
     }
 
     /// Creates an item through the API and returns its JSON.

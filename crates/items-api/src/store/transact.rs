@@ -1,0 +1,276 @@
+//! A batch as one TransactWriteItems: each operation one action with the same condition as
+//! its single route, every condition failure returning the stored item (ALL_OLD) so the
+//! cancellation reasons say why: missing, another version, or a retry of a marked batch
+//! (see [`crate::batch`]). Each action is its own stream record, as a single write is.
+
+use aws_sdk_dynamodb::{
+    Client,
+    operation::transact_write_items::TransactWriteItemsError,
+    types::{
+        CancellationReason, Delete, Get, Put, ReturnValuesOnConditionCheckFailure, TransactGetItem,
+        TransactWriteItem, Update as UpdateAction,
+    },
+};
+use domain::{DomainError, Item, ItemId, Timestamp};
+
+use super::{
+    dynamo::{
+        AttributeMap, condition, condition_failed, dependency, key, string, to_attributes, to_item,
+    },
+    update::Update,
+    write_retries::write_config,
+};
+use crate::{
+    ApiError,
+    batch::{BatchMark, BatchOutcome, Operation, OperationFailure},
+};
+
+/// The mark's attributes on a written item; not part of [`Item`].
+const TOKEN_ATTRIBUTE: &str = "batch_token";
+const FINGERPRINT_ATTRIBUTE: &str = "batch_fingerprint";
+/// A marked batch's creates and updates require that the item does not carry its token.
+const NOT_MARKED: &str = "(attribute_not_exists(#batch_token) OR #batch_token <> :batch_token)";
+
+/// Cancellation reasons that mean "try again later", as throttling does for single writes.
+const RETRYABLE: [&str; 4] = [
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+];
+
+pub(super) async fn transact(
+    client: &Client,
+    table: &str,
+    operations: &[Operation],
+    mark: Option<&BatchMark>,
+    now: Timestamp,
+) -> Result<BatchOutcome, ApiError> {
+    let actions = operations
+        .iter()
+        .map(|operation| action(table, operation, mark, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    let result = client
+        .transact_write_items()
+        .set_transact_items(Some(actions))
+        .customize()
+        .config_override(write_config())
+        .send()
+        .await;
+    match result {
+        Ok(_) => {
+            let updated = read_back(client, table, operations, |op| {
+                matches!(op, Operation::Update { .. })
+            })
+            .await?;
+            let items = operations
+                .iter()
+                .zip(updated)
+                .map(|(operation, read)| match operation {
+                    Operation::Create(item) => Some(item.clone()),
+                    _ => read,
+                })
+                .collect();
+            Ok(BatchOutcome::Applied(items))
+        }
+        Err(error) => match error.as_service_error() {
+            Some(TransactWriteItemsError::TransactionCanceledException(canceled)) => {
+                let reasons = canceled.cancellation_reasons();
+                if is_retry(reasons, mark)? {
+                    let items = read_back(client, table, operations, |op| {
+                        !matches!(op, Operation::Delete { .. })
+                    })
+                    .await?;
+                    return Ok(BatchOutcome::Replayed(items));
+                }
+                Err(canceled_by(reasons, operations)?)
+            }
+            _ => Err(dependency("TransactWriteItems", error)),
+        },
+    }
+}
+
+fn action(
+    table: &str,
+    operation: &Operation,
+    mark: Option<&BatchMark>,
+    now: Timestamp,
+) -> Result<TransactWriteItem, ApiError> {
+    let built = |e: aws_sdk_dynamodb::error::BuildError| {
+        ApiError::Internal(format!("transaction action: {e}"))
+    };
+    let all_old = ReturnValuesOnConditionCheckFailure::AllOld;
+    let action = match operation {
+        Operation::Create(item) => {
+            let mut attributes = to_attributes(item)?;
+            if let Some(mark) = mark {
+                attributes.insert(TOKEN_ATTRIBUTE.into(), string(&mark.token));
+                attributes.insert(FINGERPRINT_ATTRIBUTE.into(), string(&mark.fingerprint));
+            }
+            let put = Put::builder()
+                .table_name(table)
+                .set_item(Some(attributes))
+                .condition_expression("attribute_not_exists(#id)")
+                .expression_attribute_names("#id", "id")
+                .return_values_on_condition_check_failure(all_old)
+                .build()
+                .map_err(built)?;
+            TransactWriteItem::builder().put(put).build()
+        }
+        Operation::Update {
+            id,
+            precondition,
+            patch,
+        } => {
+            let mut update = Update::new(patch, *precondition, now)?;
+            if let Some(mark) = mark {
+                update.also_set(TOKEN_ATTRIBUTE, string(&mark.token));
+                update.also_set(FINGERPRINT_ATTRIBUTE, string(&mark.fingerprint));
+                update.condition = format!("{} AND {NOT_MARKED}", update.condition);
+            }
+            let action = UpdateAction::builder()
+                .table_name(table)
+                .set_key(Some(key(*id)))
+                .update_expression(update.sets)
+                .condition_expression(update.condition)
+                .set_expression_attribute_names(Some(update.names))
+                .set_expression_attribute_values(Some(update.values))
+                .return_values_on_condition_check_failure(all_old)
+                .build()
+                .map_err(built)?;
+            TransactWriteItem::builder().update(action).build()
+        }
+        Operation::Delete { id, precondition } => {
+            let (condition, expected) = condition(*precondition);
+            let mut delete = Delete::builder()
+                .table_name(table)
+                .set_key(Some(key(*id)))
+                .condition_expression(condition)
+                .expression_attribute_names("#id", "id")
+                .return_values_on_condition_check_failure(all_old);
+            if let Some(expected) = expected {
+                delete = delete
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", expected);
+            }
+            TransactWriteItem::builder()
+                .delete(delete.build().map_err(built)?)
+                .build()
+        }
+    };
+    Ok(action)
+}
+
+/// True when a condition failed on an item carrying this batch's mark with its
+/// fingerprint (a retry); the same token with another fingerprint is the key reused.
+fn is_retry(reasons: &[CancellationReason], mark: Option<&BatchMark>) -> Result<bool, ApiError> {
+    let Some(mark) = mark else {
+        return Ok(false);
+    };
+    let attribute = |item: &AttributeMap, name: &str| {
+        item.get(name).and_then(|value| value.as_s().ok()).cloned()
+    };
+    for item in reasons.iter().filter_map(|reason| reason.item.as_ref()) {
+        if attribute(item, TOKEN_ATTRIBUTE).as_deref() == Some(mark.token.as_str()) {
+            return if attribute(item, FINGERPRINT_ATTRIBUTE).as_deref()
+                == Some(mark.fingerprint.as_str())
+            {
+                Ok(true)
+            } else {
+                Err(DomainError::IdempotencyKeyReused.into())
+            };
+        }
+    }
+    Ok(false)
+}
+
+/// The error of a canceled transaction: 503 when DynamoDB asks for a retry, else 409 with
+/// each failed operation's reason.
+fn canceled_by(
+    reasons: &[CancellationReason],
+    operations: &[Operation],
+) -> Result<ApiError, ApiError> {
+    let code = |reason: &CancellationReason| reason.code.clone().unwrap_or_default();
+    if reasons
+        .iter()
+        .any(|reason| RETRYABLE.contains(&code(reason).as_str()))
+    {
+        return Ok(ApiError::Throttled);
+    }
+    let mut failures = Vec::new();
+    for (index, (reason, operation)) in reasons.iter().zip(operations).enumerate() {
+        match code(reason).as_str() {
+            "None" | "" => {}
+            "ConditionalCheckFailed" => {
+                let error = match operation {
+                    // A create's id is taken: by the key's earlier use (the only way an id
+                    // is ever taken), as for a single create.
+                    Operation::Create(_) => DomainError::IdempotencyKeyReused.into(),
+                    _ => condition_failed(reason.item.as_ref()),
+                };
+                failures.push(OperationFailure::new(index, &error));
+            }
+            other => {
+                return Err(ApiError::Dependency(format!(
+                    "TransactWriteItems canceled: {other} at operation {index}: {}",
+                    reason.message.as_deref().unwrap_or_default()
+                )));
+            }
+        }
+    }
+    if failures.is_empty() {
+        return Err(ApiError::Dependency(
+            "TransactWriteItems canceled without a reason".into(),
+        ));
+    }
+    Ok(ApiError::TransactionCanceled(failures))
+}
+
+/// The items of the operations `wanted` selects, read in one consistent snapshot
+/// (TransactGetItems); `None` for the others and for items gone since.
+async fn read_back(
+    client: &Client,
+    table: &str,
+    operations: &[Operation],
+    wanted: impl Fn(&Operation) -> bool,
+) -> Result<Vec<Option<Item>>, ApiError> {
+    let ids: Vec<ItemId> = operations
+        .iter()
+        .filter(|op| wanted(op))
+        .map(Operation::id)
+        .collect();
+    let mut read = Vec::new();
+    if !ids.is_empty() {
+        let gets = ids
+            .iter()
+            .map(|id| {
+                Get::builder()
+                    .table_name(table)
+                    .set_key(Some(key(*id)))
+                    .build()
+                    .map(|get| TransactGetItem::builder().get(get).build())
+                    .map_err(|e| ApiError::Internal(format!("transaction get: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = client
+            .transact_get_items()
+            .set_transact_items(Some(gets))
+            .send()
+            .await
+            .map_err(|e| dependency("TransactGetItems", e))?;
+        for response in output.responses.unwrap_or_default() {
+            read.push(response.item.map(to_item).transpose()?);
+        }
+    }
+    let mut read = read.into_iter();
+    Ok(operations
+        .iter()
+        .map(|op| {
+            if wanted(op) {
+                read.next().flatten()
+            } else {
+                None
+            }
+        })
+        .collect())
+}
