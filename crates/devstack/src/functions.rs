@@ -282,7 +282,7 @@ mod tests {
             "the stack-id secret has no local value"
         );
         assert_eq!(api.log_level.as_deref(), Some("INFO"));
-        assert_eq!(api.routes.len(), 5);
+        assert_eq!(api.routes.len(), 6);
         assert!(
             api.routes
                 .contains(&("PUT".to_string(), "/items/{id}".to_string()))

@@ -111,6 +111,7 @@ fn every_api_method_but_the_preflight_needs_a_key() {
             "GET /items",
             "GET /items/{id}",
             "POST /items",
+            "POST /items/batch",
             "PUT /items/{id}"
         ]
     );

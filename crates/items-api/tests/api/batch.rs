@@ -294,3 +294,39 @@ async fn a_replayed_batch_is_applied_once_and_answered_again() {
     assert_eq!(retry["failures"][0]["code"], "ITEM_NOT_FOUND");
     assert_eq!(app.snapshot().await, before);
 }
+
+/// A conflicting transaction or throttling cancels with a reason DynamoDB means as "retry":
+/// the local engine never produces it, so this one is mocked.
+#[tokio::test]
+async fn mocked_transaction_conflict_is_503_with_retry_after() {
+    use aws_sdk_dynamodb::{
+        Client,
+        operation::transact_write_items::TransactWriteItemsError,
+        types::{CancellationReason, error::TransactionCanceledException},
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use items_api::{App, CursorSigner, DynamoStore};
+
+    let conflict = mock!(Client::transact_write_items).then_error(|| {
+        TransactWriteItemsError::TransactionCanceledException(
+            TransactionCanceledException::builder()
+                .message("Transaction cancelled")
+                .cancellation_reasons(CancellationReason::builder().code("None").build())
+                .cancellation_reasons(
+                    CancellationReason::builder()
+                        .code("TransactionConflict")
+                        .build(),
+                )
+                .build(),
+        )
+    });
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&conflict]);
+    let app = App::new(DynamoStore::new(client, TABLE), CursorSigner::new(b"k"));
+    let request = TestRequest::post(
+        "/items/batch",
+        json!({"operations": [create("a"), create("b")]}),
+    );
+    let response = crate::support::send_event_to(&app, request.to_event()).await;
+    response.assert_error(503, "THROTTLED");
+    assert_eq!(response.header("retry-after"), Some("1"));
+}

@@ -77,6 +77,20 @@ async fn sample_events_drive_every_route() {
     let again = app.send_event(event("update-item.json")).await;
     assert_eq!(again.status, 412, "its If-Match: \"1\" is now stale");
 
+    let batch = app.send_event(event("batch-items.json")).await;
+    assert_eq!(batch.status, 200, "{}", batch.text());
+    let results = batch.json()["results"].clone();
+    assert_eq!(results[0]["status"], 201);
+    assert_eq!(results[1]["item"]["id"], EVENT_ITEM_ID);
+    assert_eq!(results[1]["item"]["version"], 3);
+    let replayed = app.send_event(event("batch-items.json")).await;
+    assert_eq!(replayed.header("idempotent-replayed"), Some("true"));
+    assert_eq!(
+        replayed.json()["results"],
+        results,
+        "the event carries an Idempotency-Key"
+    );
+
     assert_eq!(app.send_event(event("delete-item.json")).await.status, 204);
     assert_eq!(app.send_event(event("get-item.json")).await.status, 404);
 }
@@ -107,5 +121,5 @@ fn every_api_event_file_parses_as_a_rest_request() {
         assert!(request.raw_http_path().starts_with("/items"), "{name}");
         parsed += 1;
     }
-    assert_eq!(parsed, 9);
+    assert_eq!(parsed, 10);
 }

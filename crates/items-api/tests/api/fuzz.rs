@@ -43,6 +43,38 @@ enum BodyShape {
     Bytes(Vec<u8>),
     Huge(usize),
     Nested(usize),
+    /// `{"operations": [...]}` of `POST /items/batch`, naming seeded items.
+    Batch(Vec<BatchOp>),
+}
+
+#[derive(Debug, Clone)]
+enum BatchOp {
+    Create(Value),
+    Update(usize, Option<u64>, Value),
+    Delete(usize, Option<u64>),
+    Raw(Value),
+}
+
+impl BatchOp {
+    fn to_json(&self, seeded: &[String]) -> Value {
+        let with_if_match = |mut op: Value, if_match: &Option<u64>| {
+            if let Some(version) = if_match {
+                op["if_match"] = json!(version);
+            }
+            op
+        };
+        match self {
+            Self::Create(item) => json!({"op": "create", "item": item}),
+            Self::Update(n, if_match, changes) => with_if_match(
+                json!({"op": "update", "id": seeded[*n], "changes": changes}),
+                if_match,
+            ),
+            Self::Delete(n, if_match) => {
+                with_if_match(json!({"op": "delete", "id": seeded[*n]}), if_match)
+            }
+            Self::Raw(value) => value.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -68,7 +100,7 @@ fn method() -> impl Strategy<Value = String> {
 
 fn path() -> impl Strategy<Value = PathShape> {
     prop_oneof![
-        3 => prop::sample::select(vec!["/items", "/items/"]).prop_map(PathShape::Collection),
+        3 => prop::sample::select(vec!["/items", "/items/", "/items/batch"]).prop_map(PathShape::Collection),
         4 => (0..SEEDED_ITEMS).prop_map(PathShape::Seeded),
         1 => any::<u128>().prop_map(PathShape::RandomUuid),
         2 => "/items/[A-Za-z0-9._~%-]{0,40}".prop_map(PathShape::Raw),
@@ -244,8 +276,21 @@ fn valid_item() -> impl Strategy<Value = Value> {
         })
 }
 
+fn batch_op() -> impl Strategy<Value = BatchOp> {
+    let if_match = prop::option::of(0u64..4);
+    let changes = prop_oneof![valid_item(), item_body()];
+    prop_oneof![
+        3 => prop_oneof![valid_item(), item_body()].prop_map(BatchOp::Create),
+        3 => (0..SEEDED_ITEMS, if_match.clone(), changes)
+            .prop_map(|(n, if_match, changes)| BatchOp::Update(n, if_match, changes)),
+        2 => (0..SEEDED_ITEMS, if_match).prop_map(|(n, if_match)| BatchOp::Delete(n, if_match)),
+        1 => json_value().prop_map(BatchOp::Raw),
+    ]
+}
+
 fn body() -> impl Strategy<Value = BodyShape> {
     prop_oneof![
+        4 => prop::collection::vec(batch_op(), 0..6).prop_map(BodyShape::Batch),
         3 => Just(BodyShape::None),
         5 => valid_item().prop_map(BodyShape::Json),
         6 => item_body().prop_map(BodyShape::Json),
@@ -268,6 +313,7 @@ fn route() -> impl Strategy<Value = (String, PathShape)> {
     ];
     prop_oneof![
         1 => (prop::sample::select(vec!["GET", "POST"]).prop_map(String::from), collection),
+        1 => (Just("POST".to_string()), Just(PathShape::Collection("/items/batch"))),
         1 => (prop::sample::select(vec!["GET", "GET", "PUT", "PUT", "PUT", "DELETE"]).prop_map(String::from), item),
         2 => (method(), path()),
     ]
@@ -311,6 +357,11 @@ impl Case {
         let body = match &self.body {
             BodyShape::None => Vec::new(),
             BodyShape::Json(value) => value.to_string().into_bytes(),
+            BodyShape::Batch(operations) => {
+                let operations: Vec<Value> =
+                    operations.iter().map(|op| op.to_json(seeded)).collect();
+                json!({"operations": operations}).to_string().into_bytes()
+            }
             BodyShape::Text(text) => text.clone().into_bytes(),
             BodyShape::Bytes(bytes) => bytes.clone(),
             BodyShape::Huge(len) => format!(
@@ -325,17 +376,23 @@ impl Case {
             )
             .into_bytes(),
         };
-        let resource = if path.trim_end_matches('/').matches('/').count() >= 2 {
-            "/items/{id}"
-        } else {
-            "/items"
-        };
-        let path_parameters: BTreeMap<String, String> = path
-            .strip_prefix("/items/")
-            .filter(|id| !id.is_empty())
-            .map(|id| ("id".to_owned(), id.to_owned()))
-            .into_iter()
-            .collect();
+        // The resource and parameters API Gateway would send, from the route table; a path
+        // no route has goes as its own resource.
+        let routes = items_api::routes::table::<items_api::DynamoStore>();
+        let (resource, path_parameters) = routes
+            .iter()
+            .find_map(|route| {
+                let params = items_api::routes::match_resource(route.resource, &path)?;
+                Some((route.resource, params))
+            })
+            .map(|(resource, params)| {
+                let params: BTreeMap<String, String> = params
+                    .iter()
+                    .map(|(name, value)| (name.to_owned(), value.to_owned()))
+                    .collect();
+                (resource, params)
+            })
+            .unwrap_or((path.as_str(), BTreeMap::new()));
         let mut event = devstack::rest_event(devstack::RestRequest {
             method: &self.method,
             resource,
