@@ -16,6 +16,7 @@ import uuid
 
 from items_api_client import AuthenticatedClient, Client
 from items_api_client.api.items import (
+    batch_items,
     create_item,
     delete_item,
     get_item,
@@ -24,6 +25,13 @@ from items_api_client.api.items import (
 )
 from items_api_client.models import (
     Attributes,
+    BatchCreate,
+    BatchCreateOp,
+    BatchDelete,
+    BatchDeleteOp,
+    BatchRequest,
+    BatchResults,
+    BatchResultStatus,
     ErrorBadRequest,
     ErrorBadRequestCode,
     ErrorIdempotencyKeyReused,
@@ -34,11 +42,15 @@ from items_api_client.models import (
     ErrorPayloadTooLargeCode,
     ErrorPreconditionFailed,
     ErrorPreconditionFailedCode,
+    ErrorTransactionCanceled,
+    ErrorTransactionCanceledCode,
     GatewayError,
     Item,
     ItemPage,
     ItemPatch,
     NewItem,
+    OperationFailureCode,
+    ProjectedItem,
     Status,
 )
 
@@ -102,6 +114,33 @@ def main(url, key):
     typed(get_item.sync_detailed(item.id, client=client, if_none_match='"1"'), 304, None)
     active = typed(list_items.sync_detailed(client=client, status=Status.ACTIVE, limit=5), 200, ItemPage)
     assert item in active.items and active.count == len(active.items) <= 5
+
+    # Projection and a date range (the instant it was created, both bounds inclusive).
+    projected = typed(get_item.sync_detailed(item.id, client=client, fields="name,status"), 200, ProjectedItem)
+    assert (projected.id, projected.version, projected.name, projected.status) == (item.id, 1, "Widget", Status.ACTIVE)
+    ranged = typed(
+        list_items.sync_detailed(client=client, created_from=item.created_at, created_to=item.created_at),
+        200,
+        ItemPage,
+    )
+    assert item in ranged.items
+
+    # A batch: a create, then a delete of it at a stale version (409, nothing written), then at its own.
+    gadget = BatchCreate(op=BatchCreateOp.CREATE, item=NewItem(name="Gadget", email="gadget@example.com"))
+    created = typed(batch_items.sync_detailed(client=client, body=BatchRequest(operations=[gadget])), 200, BatchResults)
+    assert created.results[0].status == BatchResultStatus.VALUE_201
+    gadget_id = created.results[0].item.id
+    stale = BatchDelete(op=BatchDeleteOp.DELETE, id=gadget_id, if_match=7)
+    canceled = typed(
+        batch_items.sync_detailed(client=client, body=BatchRequest(operations=[stale])), 409, ErrorTransactionCanceled
+    )
+    assert canceled.code == ErrorTransactionCanceledCode.TRANSACTION_CANCELED
+    assert [(f.index, f.code, f.current_version) for f in canceled.failures] == [
+        (0, OperationFailureCode.PRECONDITION_FAILED, 1)
+    ]
+    current = BatchDelete(op=BatchDeleteOp.DELETE, id=gadget_id, if_match=1)
+    deleted = typed(batch_items.sync_detailed(client=client, body=BatchRequest(operations=[current])), 200, BatchResults)
+    assert deleted.results[0].status == BatchResultStatus.VALUE_204
 
     # Bad input: a field, a query parameter, a cursor, an empty update, a body over 256 KB.
     invalid = typed(

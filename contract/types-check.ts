@@ -25,12 +25,14 @@ const BAD_REQUEST = [
 ] as const;
 
 export const holds: true[] = [
-  true satisfies Equal<Untyped<"listItems" | "createItem" | "getItem" | "updateItem" | "deleteItem">, never>,
+  true satisfies Equal<Untyped<"listItems" | "createItem" | "getItem" | "updateItem" | "deleteItem" | "batchItems">, never>,
   true satisfies Equal<Code<"listItems", 400>, (typeof BAD_REQUEST)[number]>,
   true satisfies Equal<Code<"getItem", 404>, "ITEM_NOT_FOUND" | "ROUTE_NOT_FOUND">,
   true satisfies Equal<Code<"updateItem", 412>, "PRECONDITION_FAILED">,
   true satisfies Equal<Code<"updateItem", 413>, "PAYLOAD_TOO_LARGE">,
   true satisfies Equal<Code<"createItem", 422>, "IDEMPOTENCY_KEY_REUSED">,
+  true satisfies Equal<Code<"batchItems", 409>, "TRANSACTION_CANCELED">,
+  true satisfies Equal<Code<"batchItems", 422>, "IDEMPOTENCY_KEY_REUSED">,
   true satisfies Equal<Code<"deleteItem", 500>, "INTERNAL_ERROR">,
   true satisfies Equal<Code<"deleteItem", 502>, "DEPENDENCY_FAILURE">,
   true satisfies Equal<Code<"deleteItem", 503>, "THROTTLED">,

@@ -13,7 +13,8 @@
 //! marked item: same fingerprint → the first outcome is answered again (nothing written),
 //! another fingerprint → 422 `IDEMPOTENCY_KEY_REUSED`. A batch of deletes only leaves
 //! nothing to carry the mark: its retry writes nothing either, but answers 409
-//! (`ITEM_NOT_FOUND`).
+//! (`ITEM_NOT_FOUND`). A retry is recognised while one item the batch wrote still carries
+//! its mark (another keyed batch's update of that item replaces it).
 
 mod parse;
 
