@@ -87,6 +87,7 @@ async fn every_route_through_the_gateway_with_and_without_the_key() {
         ("GET", "/items/x"),
         ("PUT", "/items/x"),
         ("DELETE", "/items/x"),
+        ("POST", "/items/batch"),
     ] {
         let response = call(&stack, method, path, None, None).await;
         assert_eq!(response.status, 403, "{method} {path} without a key");
@@ -170,6 +171,25 @@ async fn every_route_through_the_gateway_with_and_without_the_key() {
     assert_eq!(
         (invalid.status, invalid.json()["code"].clone()),
         (400, json!("VALIDATION_FAILED"))
+    );
+
+    // The batch resource is its own, not an id of /items/{id}.
+    let batch = call(
+        &stack,
+        "POST",
+        "/items/batch",
+        Some(KEY),
+        Some(json!({"operations": [{"op": "update", "id": id, "if_match": 2, "changes": {"name": "Gadget"}}]})),
+    )
+    .await;
+    assert_eq!(batch.status, 200, "{}", batch.text());
+    assert_eq!(batch.json()["results"][0]["item"]["version"], 3);
+    assert_eq!(
+        call(&stack, "GET", "/items/batch", Some(KEY), None)
+            .await
+            .json(),
+        json!({"message": "Missing Authentication Token"}),
+        "POST is the batch resource's only method"
     );
 
     let deleted = call(&stack, "DELETE", &format!("/items/{id}"), Some(KEY), None).await;

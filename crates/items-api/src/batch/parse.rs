@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// DynamoDB's limit on the actions of one transaction.
-pub const MAX_OPERATIONS: usize = 100;
+const MAX_OPERATIONS: usize = 100;
 
 /// One operation as the client asked for it.
 #[derive(Debug, Clone, PartialEq, Serialize)]

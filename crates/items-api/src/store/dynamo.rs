@@ -18,18 +18,18 @@ use serde::Serialize;
 use crate::{
     ApiError,
     batch::{BatchMark, BatchOutcome, Operation},
-    created_range::CreatedRange,
     cursor::CursorKey,
     projection::{ItemView, Projection},
 };
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition, projection, transact, update::Update,
+    CreateOutcome, ItemStore, ListFilter, Page, Precondition,
+    listing::{created_at_condition, index_of, sorted},
+    projection, transact,
+    update::Update,
     write_retries::write_config,
 };
 
-const CREATED_AT_INDEX: &str = "CreatedAtIndex";
-const EMAIL_INDEX: &str = "EmailIndex";
 /// Stored beside an idempotently created item; not part of [`Item`].
 const FINGERPRINT_ATTRIBUTE: &str = "request_fingerprint";
 
@@ -100,7 +100,7 @@ pub(super) fn key(id: ItemId) -> AttributeMap {
     HashMap::from([("id".to_string(), string(id.to_string()))])
 }
 
-pub(super) fn version_of(old: &AttributeMap) -> Option<u64> {
+fn version_of(old: &AttributeMap) -> Option<u64> {
     old.get("version")
         .and_then(|v| v.as_n().ok())
         .and_then(|n| n.parse().ok())
@@ -147,14 +147,6 @@ pub(super) fn condition(precondition: Precondition) -> (String, Option<Attribute
             "attribute_exists(#id) AND #version = :expected".into(),
             Some(AttributeValue::N(version.to_string())),
         ),
-    }
-}
-
-/// The index a filter queries, and the key attributes of that index's LastEvaluatedKey.
-fn index_of(filter: &ListFilter) -> (&'static str, &'static [&'static str]) {
-    match filter {
-        ListFilter::Status { .. } => (CREATED_AT_INDEX, &["id", "status", "created_at"]),
-        ListFilter::Email { .. } => (EMAIL_INDEX, &["id", "email"]),
     }
 }
 
@@ -375,23 +367,4 @@ impl ItemStore for DynamoStore {
         });
         Ok(Page { items, next })
     }
-}
-
-/// The KeyCondition's part on `created_at` (CreatedAtIndex's sort key) and its values.
-fn created_at_condition(created: &CreatedRange) -> (&'static str, Vec<(&'static str, Timestamp)>) {
-    match (created.from, created.to) {
-        (None, None) => ("", vec![]),
-        (Some(from), None) => (" AND #created_at >= :from", vec![(":from", from)]),
-        (None, Some(to)) => (" AND #created_at <= :to", vec![(":to", to)]),
-        (Some(from), Some(to)) => (
-            " AND #created_at BETWEEN :from AND :to",
-            vec![(":from", from), (":to", to)],
-        ),
-    }
-}
-
-fn sorted(names: &[&'static str]) -> Vec<&'static str> {
-    let mut names = names.to_vec();
-    names.sort_unstable();
-    names
 }

@@ -3,6 +3,7 @@
 //! transaction of them): no read-then-write.
 
 mod dynamo;
+mod listing;
 mod projection;
 mod transact;
 mod update;
