@@ -330,3 +330,66 @@ async fn mocked_transaction_conflict_is_503_with_retry_after() {
     response.assert_error(503, "THROTTLED");
     assert_eq!(response.header("retry-after"), Some("1"));
 }
+
+/// Each operation is its own stream record, so archive and notifications need nothing new.
+#[tokio::test]
+async fn each_change_is_its_own_stream_record() {
+    let app = TestApp::spawn().await;
+    let kept = app.create("kept", "a@example.com").await;
+    let gone = app.create("gone", "a@example.com").await;
+    let response = batch(
+        &app,
+        json!([
+            create("new"),
+            {"op": "update", "id": kept["id"], "changes": {"name": "renamed"}},
+            {"op": "delete", "id": gone["id"]},
+        ]),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text());
+    let new_id = response.json()["results"][0]["item"]["id"].clone();
+
+    let table = app
+        .dynamo
+        .client()
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    let stream_arn = table
+        .table()
+        .and_then(|t| t.latest_stream_arn())
+        .unwrap()
+        .to_string();
+    let records = devstack::read_stream_records(&app.dynamo.streams_client(), &stream_arn)
+        .await
+        .unwrap();
+    let changes: Vec<(String, Value)> = records
+        .iter()
+        .map(|record| {
+            let id = record
+                .dynamodb()
+                .and_then(|d| d.keys())
+                .and_then(|k| k.get("id"));
+            (
+                record
+                    .event_name()
+                    .map(|e| e.as_str().to_string())
+                    .unwrap_or_default(),
+                json!(id.and_then(|id| id.as_s().ok())),
+            )
+        })
+        .collect();
+    let mut batch_changes = changes[2..].to_vec();
+    batch_changes.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        batch_changes,
+        [
+            ("INSERT".to_string(), new_id),
+            ("MODIFY".to_string(), kept["id"].clone()),
+            ("REMOVE".to_string(), gone["id"].clone()),
+        ],
+        "{changes:?}"
+    );
+}
