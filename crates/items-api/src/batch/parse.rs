@@ -86,6 +86,24 @@ pub fn parse(body: &[u8]) -> Result<Vec<Requested>, DomainError> {
     }
 }
 
+#[derive(Clone, Copy)]
+enum Kind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl Kind {
+    /// The fields an operation of this kind may have besides `op`.
+    fn fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::Create => &["item"],
+            Kind::Update => &["id", "if_match", "changes"],
+            Kind::Delete => &["id", "if_match"],
+        }
+    }
+}
+
 /// One operation's object, its errors named under `path`.
 struct OperationFields<'e> {
     path: String,
@@ -107,10 +125,10 @@ impl OperationFields<'_> {
             self.error("", "must be an object");
             return None;
         };
-        let allowed: &[&str] = match map.remove("op") {
-            Some(Value::String(op)) if op == "create" => &["item"],
-            Some(Value::String(op)) if op == "update" => &["id", "if_match", "changes"],
-            Some(Value::String(op)) if op == "delete" => &["id", "if_match"],
+        let kind = match map.remove("op") {
+            Some(Value::String(op)) if op == "create" => Kind::Create,
+            Some(Value::String(op)) if op == "update" => Kind::Update,
+            Some(Value::String(op)) if op == "delete" => Kind::Delete,
             Some(_) => {
                 self.error("op", "must be one of create, update, delete");
                 return None;
@@ -122,18 +140,19 @@ impl OperationFields<'_> {
         };
         let mut unknown: Vec<String> = map
             .keys()
-            .filter(|key| !allowed.contains(&key.as_str()))
+            .filter(|key| !kind.fields().contains(&key.as_str()))
             .cloned()
             .collect();
         unknown.sort();
+        let all_known = unknown.is_empty();
         for field in unknown {
             self.error(&field, "unknown field for this op");
         }
-        let requested = match allowed {
-            ["item"] => self
+        let requested = match kind {
+            Kind::Create => self
                 .object(&mut map, "item", NewItem::parse)
                 .map(|item| Requested::Create { item }),
-            ["id", "if_match", "changes"] => {
+            Kind::Update => {
                 let id = self.id(&mut map);
                 let if_match = self.if_match(&mut map);
                 let changes = self.object(&mut map, "changes", ItemPatch::parse);
@@ -143,7 +162,7 @@ impl OperationFields<'_> {
                     changes: changes?,
                 })
             }
-            _ => {
+            Kind::Delete => {
                 let id = self.id(&mut map);
                 let if_match = self.if_match(&mut map);
                 Some(Requested::Delete {
@@ -152,7 +171,7 @@ impl OperationFields<'_> {
                 })
             }
         };
-        requested.filter(|_| map.keys().all(|key| allowed.contains(&key.as_str())))
+        requested.filter(|_| all_known)
     }
 
     fn id(&mut self, map: &mut Map<String, Value>) -> Option<ItemId> {
