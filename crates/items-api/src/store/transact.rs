@@ -28,7 +28,8 @@ use crate::{
 /// The mark's attributes on a written item; not part of [`Item`].
 const TOKEN_ATTRIBUTE: &str = "batch_token";
 const FINGERPRINT_ATTRIBUTE: &str = "batch_fingerprint";
-/// A marked batch's creates and updates require that the item does not carry its token.
+/// A marked batch's updates require that the item does not carry its token yet (its creates
+/// require a free id, so a retried create fails anyway, showing the marked item).
 const NOT_MARKED: &str = "(attribute_not_exists(#batch_token) OR #batch_token <> :batch_token)";
 
 /// Cancellation reasons that mean "try again later", as throttling does for single writes.
