@@ -73,7 +73,7 @@ impl ItemChange {
     }
 
     pub fn item_id(&self) -> ItemId {
-        self.image().id
+        self.image().id.clone()
     }
 
     /// Names of the client-visible fields an update changed (never their values, which
@@ -116,7 +116,7 @@ mod tests {
     fn changed_fields_lists_names_only() {
         let old = item();
         let mut new = old.clone();
-        new.email = Email::parse("b@example.com").unwrap();
+        new.email = Some(Email::parse("b@example.com").unwrap());
         new.status = Status::Archived;
         new.version = 2;
         let change = ItemChange::from_images(ChangeKind::Modify, Some(old), Some(new)).unwrap();

@@ -58,13 +58,14 @@ impl NewItem {
         Item {
             id,
             name: self.name,
-            email: self.email,
-            description: self.description,
+            email: Some(self.email),
+            description: Some(self.description),
             status: self.status,
             created_at: now,
             updated_at: now,
             version: 1,
             attributes: self.attributes,
+            stored_attributes: Map::new(),
         }
     }
 
@@ -95,6 +96,27 @@ impl ItemPatch {
             )]));
         }
         Ok(patch)
+    }
+
+    /// What the update makes of `item` when it is written whole (an item of the original
+    /// service, on its first write here): the patch applied, `version` bumped, `updated_at`
+    /// set, in the strict shape. `attributes` in the patch replaces the stored attributes too.
+    pub fn apply(&self, mut item: Item, now: Timestamp) -> Result<Item, DomainError> {
+        let patch = self.clone();
+        item.name = patch.name.unwrap_or(item.name);
+        item.email = patch.email.or(item.email);
+        item.description = patch.description.or(item.description);
+        item.status = patch.status.unwrap_or(item.status);
+        if let Some(attributes) = patch.attributes {
+            item.attributes = attributes;
+            item.stored_attributes.clear();
+        }
+        item.version += 1;
+        item.updated_at = now;
+        item.into_strict().map_err(|_| {
+            let reason = "the item's stored attributes do not fit in attributes: send attributes to replace them";
+            DomainError::Validation(vec![FieldError::new("attributes", reason)])
+        })
     }
 }
 
