@@ -38,6 +38,10 @@ impl FromStr for ChangeKind {
 }
 
 /// One change of one item, with the images it needs.
+// `Updated` holds two items: each change is built once per stream record and moved a few
+// times, so boxing them would cost more (two allocations) than it saves. `allow`, not
+// `expect`: the size differs with serde_json's `preserve_order`, a workspace feature.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum ItemChange {
     Created(Item),

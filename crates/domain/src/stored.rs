@@ -47,6 +47,14 @@ impl fmt::Display for UnrepresentableItem {
     }
 }
 
+impl From<Map<String, Value>> for StoredItem {
+    /// Attributes already decoded one by one (as a reader does that names an attribute
+    /// holding a kind of value JSON has no form for, e.g. binary).
+    fn from(attributes: Map<String, Value>) -> Self {
+        Self(attributes)
+    }
+}
+
 impl StoredItem {
     /// The item as clients see it: times without a zone read as UTC, a missing `version` as
     /// 0, a missing `updated_at` as `created_at`, a missing `email`/`description`/`attributes`

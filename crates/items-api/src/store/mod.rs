@@ -2,6 +2,8 @@
 //! DynamoDB implementation. Every write is one conditional request: no read-then-write.
 
 mod dynamo;
+mod stored;
+mod update;
 mod write_retries;
 
 use std::future::Future;
@@ -53,6 +55,8 @@ pub struct Page {
     pub items: Vec<Item>,
     /// Where the next page starts, if DynamoDB says there may be more.
     pub next: Option<CursorKey>,
+    /// How many stored items of this page cannot be shown (each logged with its id).
+    pub left_out: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
