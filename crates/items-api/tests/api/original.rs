@@ -40,6 +40,29 @@ fn batch_item(id: &str, status: &str) -> HashMap<String, AttributeValue> {
     ])
 }
 
+/// How many items [`store_every_shape`] stores.
+pub const SHAPES: usize = 4;
+
+/// One item of each shape the original service and its tools leave in a table (one that
+/// cannot be represented among them), for the fuzzers; returns their ids.
+pub async fn store_every_shape(app: &TestApp) -> [String; SHAPES] {
+    let mut unrepresentable = batch_item("unrepresentable", "active");
+    unrepresentable.insert("name".into(), AttributeValue::N("42".into()));
+    let shapes = [
+        handler_item(),
+        batch_item("item1", "active"),
+        batch_item("item 2 (inactive)", "inactive"),
+        unrepresentable,
+    ];
+    let ids = shapes
+        .each_ref()
+        .map(|item| item["id"].as_s().unwrap().clone());
+    for item in shapes {
+        store(app, item).await;
+    }
+    ids
+}
+
 async fn store(app: &TestApp, item: HashMap<String, AttributeValue>) {
     let client = app.dynamo.client();
     let put = client.put_item().table_name(TABLE).set_item(Some(item));
