@@ -102,13 +102,18 @@ impl ItemPatch {
     /// service, on its first write here): the patch applied, `version` bumped, `updated_at`
     /// set, in the strict shape. `attributes` in the patch replaces the stored attributes too.
     pub fn apply(&self, mut item: Item, now: Timestamp) -> Result<Item, DomainError> {
-        let patch = self.clone();
-        item.name = patch.name.unwrap_or(item.name);
-        item.email = patch.email.or(item.email);
-        item.description = patch.description.or(item.description);
-        item.status = patch.status.unwrap_or(item.status);
-        if let Some(attributes) = patch.attributes {
-            item.attributes = attributes;
+        if let Some(name) = &self.name {
+            item.name = name.clone();
+        }
+        if let Some(email) = &self.email {
+            item.email = Some(email.clone());
+        }
+        if let Some(description) = &self.description {
+            item.description = Some(description.clone());
+        }
+        item.status = self.status.unwrap_or(item.status);
+        if let Some(attributes) = &self.attributes {
+            item.attributes = attributes.clone();
             item.stored_attributes.clear();
         }
         item.version += 1;
@@ -259,6 +264,32 @@ mod tests {
         let patch = ItemPatch::parse(br#"{"status":"archived","attributes":{"k":1}}"#).unwrap();
         assert_eq!(patch.status, Some(Status::Archived));
         assert!(patch.name.is_none());
+    }
+
+    #[test]
+    fn a_patch_applied_whole_bumps_the_version_and_keeps_the_rest() {
+        let mut item = NewItem::parse(br#"{"name":"A","email":"a@example.com"}"#)
+            .unwrap()
+            .into_item(ItemId::new_random(), Timestamp::now());
+        (item.version, item.email, item.description) = (0, None, None);
+        item.stored_attributes.insert("color".into(), "red".into());
+        let later = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
+
+        let patch = ItemPatch::parse(br#"{"status":"archived"}"#).unwrap();
+        let patched = patch.apply(item.clone(), later).unwrap();
+        assert_eq!((patched.version, patched.status), (1, Status::Archived));
+        assert_eq!(
+            (patched.updated_at, patched.created_at),
+            (later, item.created_at)
+        );
+        assert_eq!((patched.name, patched.email), (item.name.clone(), None));
+        assert_eq!(patched.description, Some(Description::default()));
+        assert_eq!(patched.attributes.as_map()["color"], "red");
+
+        let replace = ItemPatch::parse(br#"{"attributes":{"size":1}}"#).unwrap();
+        let replaced = replace.apply(item, later).unwrap();
+        assert!(!replaced.attributes.as_map().contains_key("color"));
+        assert!(replaced.stored_attributes.is_empty());
     }
 
     #[test]

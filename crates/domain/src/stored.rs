@@ -118,7 +118,8 @@ impl Item {
             return Ok(self);
         }
         let mut merged = std::mem::take(&mut self.stored_attributes);
-        let names = merged.keys().cloned().collect();
+        let mut names: Vec<String> = merged.keys().cloned().collect();
+        names.sort();
         merged.extend(Map::from(std::mem::take(&mut self.attributes)));
         self.attributes = Attributes::try_from(merged).map_err(|_| UnrepresentableItem {
             id: Some(self.id.to_string()),
