@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::{ApiError, cursor::CursorKey};
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition,
+    AttributeMap, CreateOutcome, ItemStore, ListFilter, Page, Precondition,
     stored::{decode, decode_page},
     update::InPlace,
     write_retries::write_config,
@@ -24,8 +24,6 @@ use super::{
 
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 const EMAIL_INDEX: &str = "EmailIndex";
-
-type AttributeMap = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct DynamoStore {

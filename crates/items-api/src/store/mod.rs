@@ -1,5 +1,6 @@
 //! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
-//! DynamoDB implementation. Every write is one conditional request: no read-then-write.
+//! DynamoDB implementation. Every write is one conditional request, no read-then-write (the
+//! first update of an item the original service stored is two: see `update`).
 
 mod dynamo;
 mod stored;
@@ -13,6 +14,9 @@ use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
 use crate::{ApiError, cursor::CursorKey};
 
 pub use dynamo::DynamoStore;
+
+/// A stored item as DynamoDB gives it.
+type AttributeMap = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// What a conditional write requires of the stored item (from `If-Match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,15 +1,10 @@
 //! Reading what the table holds, whatever wrote it, by domain's [`StoredItem`] rules.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{Item, StoredItem, UnrepresentableItem};
-
 use serde_json::{Map, Value};
 
+use super::AttributeMap;
 use crate::ApiError;
-
-type AttributeMap = HashMap<String, AttributeValue>;
 
 /// A stored item as clients see it; one that cannot be shown is logged (id and attribute
 /// names only) and refused with `UNREPRESENTABLE_ITEM`.

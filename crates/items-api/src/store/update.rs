@@ -12,7 +12,7 @@ use aws_sdk_dynamodb::{
 use domain::{INTERNAL_ATTRIBUTES, Item, ItemId, ItemPatch, Timestamp};
 
 use super::{
-    DynamoStore, Precondition,
+    AttributeMap, DynamoStore, Precondition,
     dynamo::{
         condition, condition_failed, dependency, key, string, to_attributes, to_value,
         version_conflict,
@@ -21,8 +21,6 @@ use super::{
     write_retries::write_config,
 };
 use crate::ApiError;
-
-type AttributeMap = HashMap<String, AttributeValue>;
 
 /// Items we write always have `version`; one without it was stored by the original service.
 fn is_original(stored: &AttributeMap) -> bool {
