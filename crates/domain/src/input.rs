@@ -10,7 +10,13 @@ use crate::{
 };
 
 /// Fields the server owns: sending them is an error, not silently ignored.
-const READ_ONLY: [&str; 4] = ["id", "created_at", "updated_at", "version"];
+const READ_ONLY: [&str; 5] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "stored_attributes",
+];
 const WRITABLE: [&str; 5] = ["name", "email", "description", "status", "attributes"];
 
 /// The body of `POST /items`: `name` and `email` required; `description` (default ""),
@@ -255,11 +261,14 @@ mod tests {
     fn patch_needs_a_writable_field() {
         assert_eq!(field_reasons(ItemPatch::parse(b"{}"))[0].0, "body");
         let reasons = field_reasons(ItemPatch::parse(
-            br#"{"created_at":"2024-01-01T00:00:00Z"}"#,
+            br#"{"created_at":"2024-01-01T00:00:00Z","stored_attributes":{}}"#,
         ));
         assert_eq!(
             reasons,
-            [("created_at".to_string(), "is read-only".to_string())]
+            [
+                ("created_at".to_string(), "is read-only".to_string()),
+                ("stored_attributes".to_string(), "is read-only".to_string())
+            ]
         );
         let patch = ItemPatch::parse(br#"{"status":"archived","attributes":{"k":1}}"#).unwrap();
         assert_eq!(patch.status, Some(Status::Archived));
