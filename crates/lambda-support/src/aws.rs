@@ -4,11 +4,37 @@
 
 use std::time::Duration;
 
-use aws_config::{SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{
+    SdkConfig,
+    environment::{EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider},
+    retry::RetryConfig,
+    stalled_stream_protection::StalledStreamProtectionConfig,
+    timeout::TimeoutConfig,
+};
+use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
 
 /// Standard retry mode with 3 attempts; connect 1 s, each attempt 2 s, whole operation 6 s.
+/// TLS trusts the Amazon roots and `SSL_CERT_FILE` ([`crate::trust`]). Stalled-stream
+/// protection is off: every body these functions send or receive is one small JSON or
+/// archive document, and the attempt timeout already bounds a stalled one (it cost about
+/// 1.5 % of a warm request's instructions).
+///
+/// Region and credentials come from the variables Lambda sets (`AWS_REGION`,
+/// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; `sam local` and the
+/// local stack set them too), not from the SDK's default chains: the default credentials
+/// chain builds a web-identity provider with its own STS client at start, and that client
+/// loaded the CA bundle and built a TLS connector during init, for credentials a function
+/// never uses (issue #13: init CPU).
 pub async fn sdk_config() -> SdkConfig {
+    let http_client = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
+        .tls_context(crate::trust::tls_context(|name| std::env::var(name).ok()))
+        .build_https();
     aws_config::from_env()
+        .http_client(http_client)
+        .region(EnvironmentVariableRegionProvider::new())
+        .credentials_provider(EnvironmentVariableCredentialsProvider::new())
+        .stalled_stream_protection(StalledStreamProtectionConfig::disabled())
         .retry_config(RetryConfig::standard().with_max_attempts(3))
         .timeout_config(
             TimeoutConfig::builder()
