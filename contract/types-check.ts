@@ -31,6 +31,7 @@ export const holds: true[] = [
   true satisfies Equal<Code<"updateItem", 412>, "PRECONDITION_FAILED">,
   true satisfies Equal<Code<"updateItem", 413>, "PAYLOAD_TOO_LARGE">,
   true satisfies Equal<Code<"createItem", 422>, "IDEMPOTENCY_KEY_REUSED">,
+  true satisfies Equal<Code<"getItem", 422>, "UNREPRESENTABLE_ITEM">,
   true satisfies Equal<Code<"deleteItem", 500>, "INTERNAL_ERROR">,
   true satisfies Equal<Code<"deleteItem", 502>, "DEPENDENCY_FAILURE">,
   true satisfies Equal<Code<"deleteItem", 503>, "THROTTLED">,

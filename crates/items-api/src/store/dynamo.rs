@@ -7,31 +7,28 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
-    operation::{
-        delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
-    },
-    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+    operation::{delete_item::DeleteItemError, put_item::PutItemError},
+    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
 };
-use domain::{DomainError, Item, ItemId, ItemPatch, Timestamp};
+use domain::{DomainError, Item, ItemId, ItemPatch, REQUEST_FINGERPRINT, Timestamp};
 use serde::Serialize;
 
 use crate::{ApiError, cursor::CursorKey};
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition, write_retries::write_config,
+    AttributeMap, CreateOutcome, ItemStore, ListFilter, Page, Precondition,
+    stored::{decode, decode_page},
+    update::InPlace,
+    write_retries::write_config,
 };
 
 const CREATED_AT_INDEX: &str = "CreatedAtIndex";
 const EMAIL_INDEX: &str = "EmailIndex";
-/// Stored beside an idempotently created item; not part of [`Item`].
-const FINGERPRINT_ATTRIBUTE: &str = "request_fingerprint";
-
-type AttributeMap = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct DynamoStore {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
 impl DynamoStore {
@@ -60,37 +57,38 @@ impl DynamoStore {
     }
 }
 
-fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
+pub(super) fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
     serde_dynamo::to_item(value).map_err(|e| ApiError::Internal(format!("encoding item: {e}")))
 }
 
-fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
+pub(super) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
     serde_dynamo::to_attribute_value(value)
         .map_err(|e| ApiError::Internal(format!("encoding attribute: {e}")))
 }
 
-fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
-    serde_dynamo::from_item(attributes)
-        .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}")))
-}
-
-fn string(value: impl Into<String>) -> AttributeValue {
+pub(super) fn string(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
-fn key(id: ItemId) -> AttributeMap {
-    HashMap::from([("id".to_string(), string(id.to_string()))])
+pub(super) fn key(id: ItemId) -> AttributeMap {
+    HashMap::from([("id".to_string(), string(id))])
 }
 
+/// The stored version; an item of the original service, which kept none, is at 0.
 fn version_of(old: &AttributeMap) -> Option<u64> {
-    old.get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
+    match old.get("version") {
+        None => Some(0),
+        Some(version) => version.as_n().ok()?.parse().ok(),
+    }
+}
+
+pub(super) fn version_conflict(current_version: Option<u64>) -> ApiError {
+    DomainError::VersionConflict { current_version }.into()
 }
 
 /// Maps an SDK failure that is not a condition failure: throttling is the client's to
 /// retry (503), everything else is a dependency failure (502) with the detail kept for logs.
-fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ApiError
+pub(super) fn dependency<E, R>(operation: &str, error: SdkError<E, R>) -> ApiError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
@@ -111,20 +109,23 @@ where
 }
 
 /// The condition failure's old item says why: missing (404) or another version (412).
-fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
+pub(super) fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
     match old {
         None => DomainError::NotFound.into(),
-        Some(old) => DomainError::VersionConflict {
-            current_version: version_of(old),
-        }
-        .into(),
+        Some(old) => version_conflict(version_of(old)),
     }
 }
 
-/// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"`.
-fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
+/// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"` (`"0"` matches an
+/// item of the original service, which has no `version`).
+pub(super) fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
     match precondition {
         Precondition::None | Precondition::Exists => ("attribute_exists(#id)".into(), None),
+        Precondition::Version(0) => (
+            "attribute_exists(#id) AND (#version = :expected OR attribute_not_exists(#version))"
+                .into(),
+            Some(AttributeValue::N("0".into())),
+        ),
         Precondition::Version(version) => (
             "attribute_exists(#id) AND #version = :expected".into(),
             Some(AttributeValue::N(version.to_string())),
@@ -151,7 +152,7 @@ impl ItemStore for DynamoStore {
             .send()
             .await
             .map_err(|e| dependency("GetItem", e))?;
-        output.item.map(to_item).transpose()
+        output.item.map(decode).transpose()
     }
 
     async fn create(
@@ -161,7 +162,7 @@ impl ItemStore for DynamoStore {
     ) -> Result<CreateOutcome, ApiError> {
         let mut attributes = to_attributes(item)?;
         if let Some(fingerprint) = fingerprint {
-            attributes.insert(FINGERPRINT_ATTRIBUTE.into(), string(fingerprint));
+            attributes.insert(REQUEST_FINGERPRINT.into(), string(fingerprint));
         }
         let result = self
             .client
@@ -181,10 +182,10 @@ impl ItemStore for DynamoStore {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     let mut old = failed.item.clone().unwrap_or_default();
                     let fingerprint = old
-                        .remove(FINGERPRINT_ATTRIBUTE)
+                        .remove(REQUEST_FINGERPRINT)
                         .and_then(|v| v.as_s().ok().cloned());
                     Ok(CreateOutcome::Existing {
-                        item: to_item(old)?,
+                        item: decode(old)?,
                         fingerprint,
                     })
                 }
@@ -200,72 +201,20 @@ impl ItemStore for DynamoStore {
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Item, ApiError> {
-        let mut sets = vec!["#updated_at = :updated_at", "#version = #version + :one"];
-        let mut names = HashMap::from([
-            ("#id".to_string(), "id".to_string()),
-            ("#updated_at".to_string(), "updated_at".to_string()),
-            ("#version".to_string(), "version".to_string()),
-        ]);
-        let mut values = HashMap::from([
-            (":updated_at".to_string(), string(now.to_string())),
-            (":one".to_string(), AttributeValue::N("1".into())),
-        ]);
-        let mut set = |field: &'static str, assignment: &'static str, value: AttributeValue| {
-            sets.push(assignment);
-            names.insert(format!("#{field}"), field.to_string());
-            values.insert(format!(":{field}"), value);
-        };
-        if let Some(name) = &patch.name {
-            set("name", "#name = :name", string(name.as_str()));
-        }
-        if let Some(email) = &patch.email {
-            set("email", "#email = :email", string(email.as_str()));
-        }
-        if let Some(description) = &patch.description {
-            set(
-                "description",
-                "#description = :description",
-                string(description.as_str()),
-            );
-        }
-        if let Some(status) = patch.status {
-            set("status", "#status = :status", string(status.as_str()));
-        }
-        if let Some(attributes) = &patch.attributes {
-            set(
-                "attributes",
-                "#attributes = :attributes",
-                to_value(attributes)?,
-            );
-        }
-        let (condition, expected) = condition(precondition);
-        if let Some(expected) = expected {
-            values.insert(":expected".into(), expected);
-        }
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .update_expression(format!("SET {}", sets.join(", ")))
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(write_config())
-            .send()
-            .await;
-        match result {
-            Ok(output) => to_item(output.attributes.unwrap_or_default()),
-            Err(error) => match error.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    Err(condition_failed(failed.item.as_ref()))
+        // An item of the original service is written whole, once; when another write
+        // upgrades it first, the in-place update applies to the upgraded item.
+        for _ in 0..2 {
+            match self.update_in_place(&id, patch, precondition, now).await? {
+                InPlace::Updated(item) => return Ok(*item),
+                InPlace::Original(stored) => {
+                    let rewritten = self.rewrite_original(stored, patch, precondition, now);
+                    if let Some(item) = rewritten.await? {
+                        return Ok(item);
+                    }
                 }
-                _ => Err(dependency("UpdateItem", error)),
-            },
+            }
         }
+        Err(version_conflict(None))
     }
 
     async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ApiError> {
@@ -344,18 +293,17 @@ impl ItemStore for DynamoStore {
             }
         };
         let output = request.send().await.map_err(|e| dependency("Query", e))?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(to_item)
-            .collect::<Result<_, _>>()?;
+        let (items, left_out) = decode_page(output.items.unwrap_or_default());
         let next = output.last_evaluated_key.map(|key| {
             key.into_iter()
                 .filter_map(|(name, value)| value.as_s().ok().cloned().map(|value| (name, value)))
                 .collect()
         });
-        Ok(Page { items, next })
+        Ok(Page {
+            items,
+            next,
+            left_out,
+        })
     }
 }
 

@@ -1,7 +1,10 @@
 //! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
-//! DynamoDB implementation. Every write is one conditional request: no read-then-write.
+//! DynamoDB implementation. Every write is one conditional request, no read-then-write (the
+//! first update of an item the original service stored is two: see `update`).
 
 mod dynamo;
+mod stored;
+mod update;
 mod write_retries;
 
 use std::future::Future;
@@ -11,6 +14,9 @@ use domain::{Email, Item, ItemId, ItemPatch, Status, Timestamp};
 use crate::{ApiError, cursor::CursorKey};
 
 pub use dynamo::DynamoStore;
+
+/// A stored item as DynamoDB gives it.
+type AttributeMap = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// What a conditional write requires of the stored item (from `If-Match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +59,8 @@ pub struct Page {
     pub items: Vec<Item>,
     /// Where the next page starts, if DynamoDB says there may be more.
     pub next: Option<CursorKey>,
+    /// How many stored items of this page cannot be shown (each logged with its id).
+    pub left_out: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

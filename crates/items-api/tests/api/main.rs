@@ -11,6 +11,7 @@ mod faults;
 mod fuzz;
 mod idempotency;
 mod listing;
+mod original;
 mod routes;
 mod spec;
 mod support;
