@@ -33,6 +33,7 @@ export const holds: true[] = [
   true satisfies Equal<Code<"createItem", 422>, "IDEMPOTENCY_KEY_REUSED">,
   true satisfies Equal<Code<"batchItems", 409>, "TRANSACTION_CANCELED">,
   true satisfies Equal<Code<"batchItems", 422>, "IDEMPOTENCY_KEY_REUSED">,
+  true satisfies Equal<Code<"getItem", 422>, "UNREPRESENTABLE_ITEM">,
   true satisfies Equal<Code<"deleteItem", 500>, "INTERNAL_ERROR">,
   true satisfies Equal<Code<"deleteItem", 502>, "DEPENDENCY_FAILURE">,
   true satisfies Equal<Code<"deleteItem", 503>, "THROTTLED">,

@@ -10,7 +10,13 @@ use crate::{
 };
 
 /// Fields the server owns: sending them is an error, not silently ignored.
-const READ_ONLY: [&str; 4] = ["id", "created_at", "updated_at", "version"];
+const READ_ONLY: [&str; 5] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "stored_attributes",
+];
 const WRITABLE: [&str; 5] = ["name", "email", "description", "status", "attributes"];
 
 /// The body of `POST /items`: `name` and `email` required; `description` (default ""),
@@ -58,13 +64,14 @@ impl NewItem {
         Item {
             id,
             name: self.name,
-            email: self.email,
-            description: self.description,
+            email: Some(self.email),
+            description: Some(self.description),
             status: self.status,
             created_at: now,
             updated_at: now,
             version: 1,
             attributes: self.attributes,
+            stored_attributes: Map::new(),
         }
     }
 
@@ -95,6 +102,32 @@ impl ItemPatch {
             )]));
         }
         Ok(patch)
+    }
+
+    /// What the update makes of `item` when it is written whole (an item of the original
+    /// service, on its first write here): the patch applied, `version` bumped, `updated_at`
+    /// set, in the strict shape. `attributes` in the patch replaces the stored attributes too.
+    pub fn apply(&self, mut item: Item, now: Timestamp) -> Result<Item, DomainError> {
+        if let Some(name) = &self.name {
+            item.name = name.clone();
+        }
+        if let Some(email) = &self.email {
+            item.email = Some(email.clone());
+        }
+        if let Some(description) = &self.description {
+            item.description = Some(description.clone());
+        }
+        item.status = self.status.unwrap_or(item.status);
+        if let Some(attributes) = &self.attributes {
+            item.attributes = attributes.clone();
+            item.stored_attributes.clear();
+        }
+        item.version += 1;
+        item.updated_at = now;
+        item.into_strict().map_err(|_| {
+            let reason = "the item's stored attributes do not fit in attributes: send attributes to replace them";
+            DomainError::Validation(vec![FieldError::new("attributes", reason)])
+        })
     }
 }
 
@@ -228,15 +261,44 @@ mod tests {
     fn patch_needs_a_writable_field() {
         assert_eq!(field_reasons(ItemPatch::parse(b"{}"))[0].0, "body");
         let reasons = field_reasons(ItemPatch::parse(
-            br#"{"created_at":"2024-01-01T00:00:00Z"}"#,
+            br#"{"created_at":"2024-01-01T00:00:00Z","stored_attributes":{}}"#,
         ));
         assert_eq!(
             reasons,
-            [("created_at".to_string(), "is read-only".to_string())]
+            [
+                ("created_at".to_string(), "is read-only".to_string()),
+                ("stored_attributes".to_string(), "is read-only".to_string())
+            ]
         );
         let patch = ItemPatch::parse(br#"{"status":"archived","attributes":{"k":1}}"#).unwrap();
         assert_eq!(patch.status, Some(Status::Archived));
         assert!(patch.name.is_none());
+    }
+
+    #[test]
+    fn a_patch_applied_whole_bumps_the_version_and_keeps_the_rest() {
+        let mut item = NewItem::parse(br#"{"name":"A","email":"a@example.com"}"#)
+            .unwrap()
+            .into_item(ItemId::new_random(), Timestamp::now());
+        (item.version, item.email, item.description) = (0, None, None);
+        item.stored_attributes.insert("color".into(), "red".into());
+        let later = Timestamp::parse("2030-01-01T00:00:00Z").unwrap();
+
+        let patch = ItemPatch::parse(br#"{"status":"archived"}"#).unwrap();
+        let patched = patch.apply(item.clone(), later).unwrap();
+        assert_eq!((patched.version, patched.status), (1, Status::Archived));
+        assert_eq!(
+            (patched.updated_at, patched.created_at),
+            (later, item.created_at)
+        );
+        assert_eq!((patched.name, patched.email), (item.name.clone(), None));
+        assert_eq!(patched.description, Some(Description::default()));
+        assert_eq!(patched.attributes.as_map()["color"], "red");
+
+        let replace = ItemPatch::parse(br#"{"attributes":{"size":1}}"#).unwrap();
+        let replaced = replace.apply(item, later).unwrap();
+        assert!(!replaced.attributes.as_map().contains_key("color"));
+        assert!(replaced.stored_attributes.is_empty());
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod error;
 mod fields;
 mod input;
 mod item;
+mod stored;
 mod timestamp;
 
 pub use change::{ChangeKind, ItemChange};
@@ -17,4 +18,8 @@ pub use error::{DomainError, FieldError};
 pub use fields::{Attributes, Description, Email, ItemId, Name, Status};
 pub use input::{ItemPatch, NewItem};
 pub use item::Item;
+pub use stored::{
+    BATCH_FINGERPRINT, BATCH_TOKEN, INTERNAL_ATTRIBUTES, REQUEST_FINGERPRINT, StoredItem,
+    UnrepresentableItem,
+};
 pub use timestamp::Timestamp;

@@ -1,6 +1,6 @@
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An instant, always written RFC 3339 in UTC with milliseconds and `Z`
@@ -24,6 +24,17 @@ impl Timestamp {
         DateTime::parse_from_rfc3339(text)
             .map(|at| Self::from_datetime(at.with_timezone(&Utc)))
             .map_err(|e| format!("not an RFC 3339 timestamp: {e}"))
+    }
+
+    /// What a stored item may hold: RFC 3339, or a time without a zone (Python's
+    /// `datetime.utcnow().isoformat()`, which the original service wrote), read as UTC. Any
+    /// precision; normalised to our format by `Display`.
+    pub fn parse_stored(text: &str) -> Result<Self, String> {
+        Self::parse(text).or_else(|error| {
+            NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .map(|at| Self::from_datetime(at.and_utc()))
+                .map_err(|_| error)
+        })
     }
 
     pub fn as_datetime(&self) -> DateTime<Utc> {
@@ -73,5 +84,23 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         assert!(Timestamp::parse("yesterday").is_err());
+        assert!(Timestamp::parse_stored("yesterday").is_err());
+        assert!(Timestamp::parse_stored("2024-03-25").is_err());
+    }
+
+    #[test]
+    fn stored_times_without_a_zone_are_utc() {
+        for (stored, ours) in [
+            ("2024-03-25T10:00:00.123456", "2024-03-25T10:00:00.123Z"),
+            ("2024-03-25T10:00:00", "2024-03-25T10:00:00.000Z"),
+            ("2024-03-25T10:00:00Z", "2024-03-25T10:00:00.000Z"),
+            ("2024-03-25T19:00:00.5+09:00", "2024-03-25T10:00:00.500Z"),
+        ] {
+            assert_eq!(Timestamp::parse_stored(stored).unwrap().to_string(), ours);
+        }
+        assert!(
+            Timestamp::parse("2024-03-25T10:00:00").is_err(),
+            "clients still send a zone"
+        );
     }
 }

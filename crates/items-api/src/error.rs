@@ -3,7 +3,7 @@
 //! Each has a stable machine-readable [`code`](ApiError::code) and one HTTP
 //! [`status`](ApiError::status), both chosen here and nowhere else.
 
-use domain::{DomainError, FieldError};
+use domain::{DomainError, FieldError, UnrepresentableItem};
 
 use crate::batch::OperationFailure;
 use lambda_http::http::StatusCode;
@@ -23,6 +23,10 @@ pub enum ApiError {
     },
     #[error("Invalid item id")]
     InvalidId,
+    /// The stored item cannot be shown (an item of the original service with, say, a
+    /// `name` that is a number). `fields` names the attributes at fault, never their values.
+    #[error("The stored item cannot be represented")]
+    Unrepresentable(Vec<FieldError>),
     #[error("Request body too large (limit {limit} bytes)")]
     PayloadTooLarge { limit: usize },
     #[error("Route not found")]
@@ -56,6 +60,7 @@ impl ApiError {
             Self::InvalidCursor => "INVALID_CURSOR",
             Self::InvalidHeader { .. } => "INVALID_HEADER",
             Self::InvalidId => "INVALID_ID",
+            Self::Unrepresentable(_) => "UNREPRESENTABLE_ITEM",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
@@ -77,7 +82,9 @@ impl ApiError {
             Self::Domain(DomainError::NotFound) | Self::RouteNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Domain(DomainError::VersionConflict { .. }) => StatusCode::PRECONDITION_FAILED,
-            Self::Domain(DomainError::IdempotencyKeyReused) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Domain(DomainError::IdempotencyKeyReused) | Self::Unrepresentable(_) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::TransactionCanceled(_) => StatusCode::CONFLICT,
             Self::Throttled => StatusCode::SERVICE_UNAVAILABLE,
             Self::Dependency(_) => StatusCode::BAD_GATEWAY,
@@ -88,9 +95,9 @@ impl ApiError {
     /// Field-level reasons, for the errors that have them.
     pub fn fields(&self) -> Option<&[FieldError]> {
         match self {
-            Self::Domain(DomainError::Validation(fields)) | Self::InvalidQuery(fields) => {
-                Some(fields)
-            }
+            Self::Domain(DomainError::Validation(fields))
+            | Self::InvalidQuery(fields)
+            | Self::Unrepresentable(fields) => Some(fields),
             _ => None,
         }
     }
@@ -109,5 +116,13 @@ impl ApiError {
             Self::Domain(DomainError::VersionConflict { current_version }) => *current_version,
             _ => None,
         }
+    }
+}
+
+impl From<UnrepresentableItem> for ApiError {
+    fn from(item: UnrepresentableItem) -> Self {
+        let reason = "the stored value cannot be represented";
+        let fields = item.attributes.into_iter();
+        Self::Unrepresentable(fields.map(|name| FieldError::new(name, reason)).collect())
     }
 }

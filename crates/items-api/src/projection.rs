@@ -5,7 +5,8 @@
 
 use domain::{Attributes, Description, Email, FieldError, Item, ItemId, Name, Status, Timestamp};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::ApiError;
 
@@ -94,59 +95,130 @@ impl Projection {
     }
 }
 
-/// An item as a response shows it: every field, or `id`, `version` and the projected ones.
-/// Absent fields are left out of the JSON.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ItemView {
-    pub id: ItemId,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<Name>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub email: Option<Email>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<Description>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub created_at: Option<Timestamp>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<Timestamp>,
-    pub version: u64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub attributes: Option<Attributes>,
+/// An item as a response shows it: the whole item, or `id`, `version` and the projected
+/// fields.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ItemView {
+    Full(Item),
+    Projected(ProjectedItem),
 }
 
 impl ItemView {
     /// The ETag of the item's version, the same whatever the projection.
     pub fn etag(&self) -> String {
-        format!("\"{}\"", self.version)
+        let version = match self {
+            Self::Full(item) => item.version,
+            Self::Projected(item) => item.version,
+        };
+        format!("\"{version}\"")
     }
 
-    /// A projected read: fields stored without a value (an item written before
-    /// `description` or `attributes` had defaults) show their default, as a full read does.
-    pub fn with_defaults(mut self, fields: &[Field]) -> Self {
-        if fields.contains(&Field::Description) {
-            self.description.get_or_insert_with(Description::default);
+    pub fn version(&self) -> u64 {
+        match self {
+            Self::Full(item) => item.version,
+            Self::Projected(item) => item.version,
         }
-        if fields.contains(&Field::Attributes) {
-            self.attributes.get_or_insert_with(Attributes::default);
-        }
-        self
     }
 }
 
-impl From<Item> for ItemView {
-    fn from(item: Item) -> Self {
-        Self {
-            id: item.id,
-            name: Some(item.name),
-            email: Some(item.email),
-            description: Some(item.description),
-            status: Some(item.status),
-            created_at: Some(item.created_at),
-            updated_at: Some(item.updated_at),
-            version: item.version,
-            attributes: Some(item.attributes),
+/// `id`, `version` and the fields a projection names, each read by the rules a full read
+/// uses (times without a zone as UTC, a missing `version` as 0, a missing `attributes` as
+/// `{}`); a field the item does not have is left out, as a full read leaves it out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ProjectedItem {
+    pub id: Option<ItemId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<Name>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<Description>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<Timestamp>,
+    pub version: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<Attributes>,
+}
+
+impl ProjectedItem {
+    /// The projected attributes, already decoded to JSON; `Err` names those that do not
+    /// read (never their values).
+    pub fn read(mut stored: Map<String, Value>, fields: &[Field]) -> Result<Self, Vec<String>> {
+        // A missing `updated_at` reads as `created_at`, as in a full read.
+        let created_at = stored
+            .get("created_at")
+            .and_then(Value::as_str)
+            .and_then(|t| Timestamp::parse_stored(t).ok());
+        let mut offending = Vec::new();
+        let mut take = |name: &str, ok: &mut dyn FnMut(Value) -> bool| {
+            if let Some(value) = stored.remove(name).filter(|value| !value.is_null())
+                && !ok(value)
+            {
+                offending.push(name.to_owned());
+            }
+        };
+        let text = |value: &Value| value.as_str().map(str::to_owned);
+        let mut item = Self::default();
+        take("id", &mut |v| {
+            item.id = text(&v).and_then(|t| ItemId::parse(&t).ok());
+            item.id.is_some()
+        });
+        take("version", &mut |v| {
+            v.as_u64().map(|n| item.version = n).is_some()
+        });
+        for field in fields {
+            match field {
+                Field::Name => take("name", &mut |v| {
+                    item.name = text(&v).and_then(|t| Name::parse(&t).ok());
+                    item.name.is_some()
+                }),
+                Field::Email => take("email", &mut |v| {
+                    item.email = text(&v).and_then(|t| Email::parse(&t).ok());
+                    item.email.is_some()
+                }),
+                Field::Description => take("description", &mut |v| {
+                    item.description = text(&v).and_then(|t| Description::parse(&t).ok());
+                    item.description.is_some()
+                }),
+                Field::Status => take("status", &mut |v| {
+                    item.status = text(&v).and_then(|t| t.parse().ok());
+                    item.status.is_some()
+                }),
+                Field::CreatedAt => take("created_at", &mut |v| {
+                    item.created_at = text(&v).and_then(|t| Timestamp::parse_stored(&t).ok());
+                    item.created_at.is_some()
+                }),
+                Field::UpdatedAt => take("updated_at", &mut |v| {
+                    item.updated_at = text(&v).and_then(|t| Timestamp::parse_stored(&t).ok());
+                    item.updated_at.is_some()
+                }),
+                Field::Attributes => {
+                    take("attributes", &mut |v| match v {
+                        Value::Object(map) => {
+                            item.attributes = Attributes::try_from(map).ok();
+                            item.attributes.is_some()
+                        }
+                        _ => false,
+                    });
+                    item.attributes.get_or_insert_with(Attributes::default);
+                }
+            }
+        }
+        if fields.contains(&Field::UpdatedAt) && !offending.iter().any(|o| o == "updated_at") {
+            item.updated_at = item.updated_at.or(created_at);
+        }
+        if item.id.is_none() && !offending.contains(&"id".to_owned()) {
+            offending.push("id".into());
+        }
+        if offending.is_empty() {
+            Ok(item)
+        } else {
+            Err(offending)
         }
     }
 }

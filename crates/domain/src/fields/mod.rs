@@ -8,14 +8,18 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-/// An item's id: a UUID (v4 for plain creates, v5 for creates with an `Idempotency-Key`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// An item's id. New items get a UUID (v4 for plain creates, v5 for creates with an
+/// `Idempotency-Key`), but any string the original service or its tools stored is an id
+/// too: 1..=255 characters, no `/` (it would split the path) and no control characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ItemId(Uuid);
+pub struct ItemId(String);
 
 impl ItemId {
+    pub const MAX_CHARS: usize = 255;
+
     pub fn new_random() -> Self {
-        Self(Uuid::new_v4())
+        Self(Uuid::new_v4().hyphenated().to_string())
     }
 
     /// The same `(scope, key)` always gives the same id: what makes a retried create idempotent.
@@ -23,36 +27,32 @@ impl ItemId {
         // A fixed namespace of our own, so ids never collide with another product's v5 ids.
         const NAMESPACE: Uuid = Uuid::from_u128(0x6f0b_5c3e_2a41_4d8e_9b7a_1c2d_3e4f_5a6b);
         let name = format!("{}\n{}", scope, key);
-        Self(Uuid::new_v5(&NAMESPACE, name.as_bytes()))
+        Self(
+            Uuid::new_v5(&NAMESPACE, name.as_bytes())
+                .hyphenated()
+                .to_string(),
+        )
     }
 
     pub fn parse(text: &str) -> Result<Self, String> {
-        // Only the canonical hyphenated form: one id, one spelling, one DynamoDB key.
-        if text.len() != 36 {
-            return Err("must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e".into());
+        let chars = text.chars().count();
+        if !(1..=Self::MAX_CHARS).contains(&chars) {
+            return Err(format!("must be 1 to {} characters", Self::MAX_CHARS));
         }
-        Uuid::parse_str(text)
-            .map(Self)
-            .map_err(|_| "must be a UUID like 0f8fad5b-d9cb-469f-a165-70867728950e".into())
+        if text.chars().any(|c| c == '/' || c.is_control()) {
+            return Err("must not contain '/' or control characters".into());
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
 impl fmt::Display for ItemId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.hyphenated().fmt(f)
-    }
-}
-
-impl TryFrom<String> for ItemId {
-    type Error = String;
-    fn try_from(text: String) -> Result<Self, String> {
-        Self::parse(&text)
-    }
-}
-
-impl From<ItemId> for String {
-    fn from(id: ItemId) -> String {
-        id.to_string()
+        f.write_str(&self.0)
     }
 }
 
@@ -73,7 +73,7 @@ macro_rules! string_conversions {
         }
     )*};
 }
-string_conversions!(Name, Email, Description);
+string_conversions!(ItemId, Name, Email, Description);
 
 /// A display name: 1..=200 characters after trimming, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -42,10 +42,10 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn id(&self) -> ItemId {
+    pub fn id(&self) -> &ItemId {
         match self {
-            Self::Create(item) => item.id,
-            Self::Update { id, .. } | Self::Delete { id, .. } => *id,
+            Self::Create(item) => &item.id,
+            Self::Update { id, .. } | Self::Delete { id, .. } => id,
         }
     }
 
@@ -185,7 +185,7 @@ mod tests {
             resolve(requested(body.clone()), "caller", key, Timestamp::now())
                 .unwrap()
                 .iter()
-                .map(Operation::id)
+                .map(|op| op.id().clone())
                 .collect::<Vec<_>>()
         };
         assert_eq!(ids(Some("k")), ids(Some("k")));

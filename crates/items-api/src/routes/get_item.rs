@@ -23,7 +23,7 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
         .get(id, &projection)
         .await?
         .ok_or(DomainError::NotFound)?;
-    let response = if headers::if_none_match(call.request.headers(), item.version)? {
+    let response = if headers::if_none_match(call.request.headers(), item.version())? {
         response::empty(StatusCode::NOT_MODIFIED)
     } else {
         response::json(StatusCode::OK, &item)

@@ -49,13 +49,17 @@ impl<S> Call<'_, S> {
         }
     }
 
-    /// The `{id}` of the path, which must be an item id.
+    /// The `{id}` of the path, which must be an item id. API Gateway (REST) passes the path
+    /// percent-encoded, so `a%2Fb` is one segment that decodes to the invalid id `a/b`.
     fn item_id(&self) -> Result<ItemId, ApiError> {
         let id = self
             .params
             .get("id")
             .ok_or_else(|| ApiError::Internal("route without an {id} asked for one".into()))?;
-        ItemId::parse(id).map_err(|_| ApiError::InvalidId)
+        let id = percent_encoding::percent_decode_str(id)
+            .decode_utf8()
+            .map_err(|_| ApiError::InvalidId)?;
+        ItemId::parse(&id).map_err(|_| ApiError::InvalidId)
     }
 
     fn body(&self) -> &[u8] {

@@ -7,12 +7,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::{
     Client,
     error::{DisplayErrorContext, ProvideErrorMetadata, SdkError},
-    operation::{
-        delete_item::DeleteItemError, put_item::PutItemError, update_item::UpdateItemError,
-    },
-    types::{AttributeValue, ReturnValue, ReturnValuesOnConditionCheckFailure},
+    operation::{delete_item::DeleteItemError, put_item::PutItemError},
+    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
 };
-use domain::{DomainError, Item, ItemId, ItemPatch, Timestamp};
+use domain::{DomainError, Item, ItemId, ItemPatch, REQUEST_FINGERPRINT, Timestamp};
 use serde::Serialize;
 
 use crate::{
@@ -23,17 +21,14 @@ use crate::{
 };
 
 use super::{
-    CreateOutcome, ItemStore, ListFilter, Page, Precondition,
+    AttributeMap, CreateOutcome, ItemStore, ListFilter, Page, Precondition,
     listing::{created_at_condition, index_of, sorted},
-    projection, transact,
-    update::Update,
+    projection,
+    stored::{decode, decode_view, decode_views},
+    transact,
+    update::InPlace,
     write_retries::write_config,
 };
-
-/// Stored beside an idempotently created item; not part of [`Item`].
-const FINGERPRINT_ATTRIBUTE: &str = "request_fingerprint";
-
-pub(super) type AttributeMap = HashMap<String, AttributeValue>;
 
 #[derive(Clone)]
 pub struct DynamoStore {
@@ -76,34 +71,24 @@ pub(super) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiErr
         .map_err(|e| ApiError::Internal(format!("encoding attribute: {e}")))
 }
 
-pub(super) fn to_item(attributes: AttributeMap) -> Result<Item, ApiError> {
-    serde_dynamo::from_item(attributes)
-        .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}")))
-}
-
-/// A read item as the projection shows it; a full read is decoded as an [`Item`], with
-/// every rule of one.
-fn to_view(attributes: AttributeMap, projection: &Projection) -> Result<ItemView, ApiError> {
-    match projection {
-        Projection::All => to_item(attributes).map(ItemView::from),
-        Projection::Only(fields) => serde_dynamo::from_item::<_, ItemView>(attributes)
-            .map(|view| view.with_defaults(fields))
-            .map_err(|e| ApiError::Internal(format!("stored item does not decode: {e}"))),
-    }
-}
-
 pub(super) fn string(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())
 }
 
 pub(super) fn key(id: ItemId) -> AttributeMap {
-    HashMap::from([("id".to_string(), string(id.to_string()))])
+    HashMap::from([("id".to_string(), string(id))])
 }
 
+/// The stored version; an item of the original service, which kept none, is at 0.
 fn version_of(old: &AttributeMap) -> Option<u64> {
-    old.get("version")
-        .and_then(|v| v.as_n().ok())
-        .and_then(|n| n.parse().ok())
+    match old.get("version") {
+        None => Some(0),
+        Some(version) => version.as_n().ok()?.parse().ok(),
+    }
+}
+
+pub(super) fn version_conflict(current_version: Option<u64>) -> ApiError {
+    DomainError::VersionConflict { current_version }.into()
 }
 
 /// Maps an SDK failure that is not a condition failure: throttling is the client's to
@@ -132,17 +117,20 @@ where
 pub(super) fn condition_failed(old: Option<&AttributeMap>) -> ApiError {
     match old {
         None => DomainError::NotFound.into(),
-        Some(old) => DomainError::VersionConflict {
-            current_version: version_of(old),
-        }
-        .into(),
+        Some(old) => version_conflict(version_of(old)),
     }
 }
 
-/// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"`.
+/// `attribute_exists(#id)`, plus the version check for `If-Match: "<n>"` (`"0"` matches an
+/// item of the original service, which has no `version`).
 pub(super) fn condition(precondition: Precondition) -> (String, Option<AttributeValue>) {
     match precondition {
         Precondition::None | Precondition::Exists => ("attribute_exists(#id)".into(), None),
+        Precondition::Version(0) => (
+            "attribute_exists(#id) AND (#version = :expected OR attribute_not_exists(#version))"
+                .into(),
+            Some(AttributeValue::N("0".into())),
+        ),
         Precondition::Version(version) => (
             "attribute_exists(#id) AND #version = :expected".into(),
             Some(AttributeValue::N(version.to_string())),
@@ -169,7 +157,7 @@ impl ItemStore for DynamoStore {
         let output = request.send().await.map_err(|e| dependency("GetItem", e))?;
         output
             .item
-            .map(|item| to_view(item, projection))
+            .map(|item| decode_view(item, projection))
             .transpose()
     }
 
@@ -180,7 +168,7 @@ impl ItemStore for DynamoStore {
     ) -> Result<CreateOutcome, ApiError> {
         let mut attributes = to_attributes(item)?;
         if let Some(fingerprint) = fingerprint {
-            attributes.insert(FINGERPRINT_ATTRIBUTE.into(), string(fingerprint));
+            attributes.insert(REQUEST_FINGERPRINT.into(), string(fingerprint));
         }
         let result = self
             .client
@@ -200,10 +188,10 @@ impl ItemStore for DynamoStore {
                 Some(PutItemError::ConditionalCheckFailedException(failed)) => {
                     let mut old = failed.item.clone().unwrap_or_default();
                     let fingerprint = old
-                        .remove(FINGERPRINT_ATTRIBUTE)
+                        .remove(REQUEST_FINGERPRINT)
                         .and_then(|v| v.as_s().ok().cloned());
                     Ok(CreateOutcome::Existing {
-                        item: to_item(old)?,
+                        item: decode(old)?,
                         fingerprint,
                     })
                 }
@@ -219,36 +207,20 @@ impl ItemStore for DynamoStore {
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Item, ApiError> {
-        let Update {
-            condition,
-            names,
-            values,
-            sets,
-        } = Update::new(patch, precondition, now)?;
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(id)))
-            .update_expression(sets)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .return_values(ReturnValue::AllNew)
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
-            .customize()
-            .config_override(write_config())
-            .send()
-            .await;
-        match result {
-            Ok(output) => to_item(output.attributes.unwrap_or_default()),
-            Err(error) => match error.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
-                    Err(condition_failed(failed.item.as_ref()))
+        // An item of the original service is written whole, once; when another write
+        // upgrades it first, the in-place update applies to the upgraded item.
+        for _ in 0..2 {
+            match self.update_in_place(&id, patch, precondition, now).await? {
+                InPlace::Updated(item) => return Ok(*item),
+                InPlace::Original(stored) => {
+                    let rewritten = self.rewrite_original(stored, patch, precondition, now);
+                    if let Some(item) = rewritten.await? {
+                        return Ok(item);
+                    }
                 }
-                _ => Err(dependency("UpdateItem", error)),
-            },
+            }
         }
+        Err(version_conflict(None))
     }
 
     async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ApiError> {
@@ -354,17 +326,16 @@ impl ItemStore for DynamoStore {
             ),
         };
         let output = request.send().await.map_err(|e| dependency("Query", e))?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(|item| to_view(item, projection))
-            .collect::<Result<_, _>>()?;
+        let (items, left_out) = decode_views(output.items.unwrap_or_default(), projection);
         let next = output.last_evaluated_key.map(|key| {
             key.into_iter()
                 .filter_map(|(name, value)| value.as_s().ok().cloned().map(|value| (name, value)))
                 .collect()
         });
-        Ok(Page { items, next })
+        Ok(Page {
+            items,
+            next,
+            left_out,
+        })
     }
 }

@@ -1,12 +1,15 @@
 //! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
-//! DynamoDB implementation. Every write is one conditional request (a batch: one
-//! transaction of them): no read-then-write.
+//! DynamoDB implementation. Every write is one conditional request, no read-then-write (the
+//! first update of an item the original service stored is two: see `update`); a batch is
+//! one transaction of them.
 
 mod dynamo;
 mod listing;
 mod projection;
+mod stored;
 mod transact;
 mod update;
+mod update_expression;
 mod write_retries;
 
 use std::future::Future;
@@ -22,6 +25,9 @@ use crate::{
 };
 
 pub use dynamo::DynamoStore;
+
+/// A stored item as DynamoDB gives it.
+type AttributeMap = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
 
 /// What a conditional write requires of the stored item (from `If-Match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +73,8 @@ pub struct Page {
     pub items: Vec<ItemView>,
     /// Where the next page starts, if DynamoDB says there may be more.
     pub next: Option<CursorKey>,
+    /// How many stored items of this page cannot be shown (each logged with its id).
+    pub left_out: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]

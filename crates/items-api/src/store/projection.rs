@@ -2,16 +2,20 @@
 //! placeholder (`#name`, `#status` and others are reserved words), `id` and `version`
 //! always among them.
 
-use crate::projection::Projection;
+use crate::projection::{Field, Projection};
 
 /// The expression and its placeholder names, or `None` to read every attribute.
 pub(super) fn expression(projection: &Projection) -> Option<(String, Vec<(String, &'static str)>)> {
     let Projection::Only(fields) = projection else {
         return None;
     };
+    // `updated_at` falls back to `created_at` on items of the original service.
+    let fallback = (fields.contains(&Field::UpdatedAt) && !fields.contains(&Field::CreatedAt))
+        .then_some("created_at");
     let names: Vec<(String, &'static str)> = ["id", "version"]
         .into_iter()
         .chain(fields.iter().map(|field| field.as_str()))
+        .chain(fallback)
         .map(|name| (format!("#{name}"), name))
         .collect();
     let expression = names
@@ -25,7 +29,6 @@ pub(super) fn expression(projection: &Projection) -> Option<(String, Vec<(String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::projection::Field;
 
     #[test]
     fn id_and_version_first_then_the_fields_all_as_placeholders() {

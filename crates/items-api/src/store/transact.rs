@@ -11,13 +11,15 @@ use aws_sdk_dynamodb::{
         TransactWriteItem, Update as UpdateAction,
     },
 };
-use domain::{DomainError, Item, ItemId, Timestamp};
+use domain::{BATCH_FINGERPRINT, BATCH_TOKEN, DomainError, Item, ItemId, Timestamp};
 
 use super::{
+    AttributeMap,
     dynamo::{
-        AttributeMap, condition, condition_failed, dependency, key, string, to_attributes, to_item,
+        condition, condition_failed, dependency, key, string, to_attributes, version_conflict,
     },
-    update::Update,
+    stored::decode,
+    update_expression::UpdateExpression,
     write_retries::write_config,
 };
 use crate::{
@@ -26,8 +28,8 @@ use crate::{
 };
 
 /// The mark's attributes on a written item; not part of [`Item`].
-const TOKEN_ATTRIBUTE: &str = "batch_token";
-const FINGERPRINT_ATTRIBUTE: &str = "batch_fingerprint";
+const TOKEN_ATTRIBUTE: &str = BATCH_TOKEN;
+const FINGERPRINT_ATTRIBUTE: &str = BATCH_FINGERPRINT;
 /// A marked batch's updates require that the item does not carry its token yet (its creates
 /// require a free id, so a retried create fails anyway, showing the marked item).
 const NOT_MARKED: &str = "(attribute_not_exists(#batch_token) OR #batch_token <> :batch_token)";
@@ -123,7 +125,7 @@ fn action(
             precondition,
             patch,
         } => {
-            let mut update = Update::new(patch, *precondition, now)?;
+            let mut update = UpdateExpression::new(patch, *precondition, now)?;
             if let Some(mark) = mark {
                 update.also_set(TOKEN_ATTRIBUTE, string(&mark.token));
                 update.also_set(FINGERPRINT_ATTRIBUTE, string(&mark.fingerprint));
@@ -131,7 +133,7 @@ fn action(
             }
             let action = UpdateAction::builder()
                 .table_name(table)
-                .set_key(Some(key(*id)))
+                .set_key(Some(key(id.clone())))
                 .update_expression(update.sets)
                 .condition_expression(update.condition)
                 .set_expression_attribute_names(Some(update.names))
@@ -145,7 +147,7 @@ fn action(
             let (condition, expected) = condition(*precondition);
             let mut delete = Delete::builder()
                 .table_name(table)
-                .set_key(Some(key(*id)))
+                .set_key(Some(key(id.clone())))
                 .condition_expression(condition)
                 .expression_attribute_names("#id", "id")
                 .return_values_on_condition_check_failure(all_old);
@@ -207,6 +209,15 @@ fn canceled_by(
                     // A create's id is taken: by the key's earlier use (the only way an id
                     // is ever taken), as for a single create.
                     Operation::Create(_) => DomainError::IdempotencyKeyReused.into(),
+                    // An item of the original service has no `version` to bump in place:
+                    // it is at version 0 until a PUT writes it whole.
+                    _ if reason
+                        .item
+                        .as_ref()
+                        .is_some_and(|old| !old.contains_key("version")) =>
+                    {
+                        version_conflict(Some(0))
+                    }
                     _ => condition_failed(reason.item.as_ref()),
                 };
                 failures.push(OperationFailure::new(index, &error));
@@ -238,7 +249,7 @@ async fn read_back(
     let ids: Vec<ItemId> = operations
         .iter()
         .filter(|op| wanted(op))
-        .map(Operation::id)
+        .map(|op| op.id().clone())
         .collect();
     let mut read = Vec::new();
     if !ids.is_empty() {
@@ -247,7 +258,7 @@ async fn read_back(
             .map(|id| {
                 Get::builder()
                     .table_name(table)
-                    .set_key(Some(key(*id)))
+                    .set_key(Some(key(id.clone())))
                     .build()
                     .map(|get| TransactGetItem::builder().get(get).build())
                     .map_err(|e| ApiError::Internal(format!("transaction get: {e}")))
@@ -260,7 +271,7 @@ async fn read_back(
             .await
             .map_err(|e| dependency("TransactGetItems", e))?;
         for response in output.responses.unwrap_or_default() {
-            read.push(response.item.map(to_item).transpose()?);
+            read.push(response.item.map(decode).transpose()?);
         }
     }
     let mut read = read.into_iter();

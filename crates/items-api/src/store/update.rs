@@ -1,88 +1,123 @@
-//! The UpdateItem of a patch, shared by `PUT /items/{id}` and a batch's updates: the
-//! patch's fields, `updated_at` and `version + 1` in one SET, conditioned on the item's
-//! existence and the `If-Match` version.
+//! Updates. An item we wrote is updated in place: one conditional `UpdateItem` that sets the
+//! patched fields and bumps `version`. An item of the original service has no `version` to
+//! bump (and may hold zone-less times and top-level attributes of its clients), so its
+//! first update writes it whole, in the strict shape.
 
-use std::collections::HashMap;
-
-use aws_sdk_dynamodb::types::AttributeValue;
-use domain::{ItemPatch, Timestamp};
+use aws_sdk_dynamodb::{
+    operation::{put_item::PutItemError, update_item::UpdateItemError},
+    types::{ReturnValue, ReturnValuesOnConditionCheckFailure},
+};
+use domain::{INTERNAL_ATTRIBUTES, Item, ItemId, ItemPatch, Timestamp};
 
 use super::{
-    Precondition,
-    dynamo::{AttributeMap, condition, string, to_value},
+    AttributeMap, DynamoStore, Precondition,
+    dynamo::{condition_failed, dependency, key, to_attributes, version_conflict},
+    stored::decode,
+    update_expression::UpdateExpression,
+    write_retries::write_config,
 };
 use crate::ApiError;
 
-pub(super) struct Update {
-    /// `SET …`
-    pub sets: String,
-    pub condition: String,
-    pub names: HashMap<String, String>,
-    pub values: AttributeMap,
+/// Items we write always have `version`; one without it was stored by the original service.
+fn is_original(stored: &AttributeMap) -> bool {
+    !stored.contains_key("version")
 }
 
-impl Update {
-    pub fn new(
+/// How an in-place update ended when it did not fail.
+pub(super) enum InPlace {
+    Updated(Box<Item>),
+    /// The item has no `version`: the original service stored it, as it is here.
+    Original(AttributeMap),
+}
+
+impl DynamoStore {
+    /// `SET` of the patched fields, `version` and `updated_at` in one conditional request.
+    pub(super) async fn update_in_place(
+        &self,
+        id: &ItemId,
         patch: &ItemPatch,
         precondition: Precondition,
         now: Timestamp,
-    ) -> Result<Self, ApiError> {
-        let mut sets = vec!["#updated_at = :updated_at", "#version = #version + :one"];
-        let mut names = HashMap::from([
-            ("#id".to_string(), "id".to_string()),
-            ("#updated_at".to_string(), "updated_at".to_string()),
-            ("#version".to_string(), "version".to_string()),
-        ]);
-        let mut values = HashMap::from([
-            (":updated_at".to_string(), string(now.to_string())),
-            (":one".to_string(), AttributeValue::N("1".into())),
-        ]);
-        let mut set = |field: &'static str, assignment: &'static str, value: AttributeValue| {
-            sets.push(assignment);
-            names.insert(format!("#{field}"), field.to_string());
-            values.insert(format!(":{field}"), value);
-        };
-        if let Some(name) = &patch.name {
-            set("name", "#name = :name", string(name.as_str()));
-        }
-        if let Some(email) = &patch.email {
-            set("email", "#email = :email", string(email.as_str()));
-        }
-        if let Some(description) = &patch.description {
-            set(
-                "description",
-                "#description = :description",
-                string(description.as_str()),
-            );
-        }
-        if let Some(status) = patch.status {
-            set("status", "#status = :status", string(status.as_str()));
-        }
-        if let Some(attributes) = &patch.attributes {
-            set(
-                "attributes",
-                "#attributes = :attributes",
-                to_value(attributes)?,
-            );
-        }
-        let (condition, expected) = condition(precondition);
-        if let Some(expected) = expected {
-            values.insert(":expected".into(), expected);
-        }
-        Ok(Self {
-            sets: format!("SET {}", sets.join(", ")),
+    ) -> Result<InPlace, ApiError> {
+        let UpdateExpression {
+            sets,
             condition,
             names,
             values,
-        })
+        } = UpdateExpression::new(patch, precondition, now)?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id.clone())))
+            .update_expression(sets)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .customize()
+            .config_override(write_config())
+            .send()
+            .await;
+        match result {
+            Ok(output) => decode(output.attributes.unwrap_or_default())
+                .map(|item| InPlace::Updated(Box::new(item))),
+            Err(error) => match error.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
+                    match &failed.item {
+                        Some(stored) if is_original(stored) => {
+                            Ok(InPlace::Original(stored.clone()))
+                        }
+                        stored => Err(condition_failed(stored.as_ref())),
+                    }
+                }
+                _ => Err(dependency("UpdateItem", error)),
+            },
+        }
     }
 
-    /// Sets `attribute` to `value` too (a batch's mark).
-    pub fn also_set(&mut self, attribute: &'static str, value: AttributeValue) {
-        self.sets
-            .push_str(&format!(", #{attribute} = :{attribute}"));
-        self.names
-            .insert(format!("#{attribute}"), attribute.to_string());
-        self.values.insert(format!(":{attribute}"), value);
+    /// An update of an item of the original service (`stored`, as the failed in-place
+    /// update returned it): the whole item written in the strict shape, on condition that it
+    /// is still without `version`. `None` when another write upgraded it first.
+    pub(super) async fn rewrite_original(
+        &self,
+        stored: AttributeMap,
+        patch: &ItemPatch,
+        precondition: Precondition,
+        now: Timestamp,
+    ) -> Result<Option<Item>, ApiError> {
+        let internal: Vec<_> = INTERNAL_ATTRIBUTES
+            .iter()
+            .filter_map(|name| Some((name.to_string(), stored.get(*name)?.clone())))
+            .collect();
+        let current = decode(stored)?;
+        if let Precondition::Version(expected) = precondition
+            && expected != current.version
+        {
+            return Err(version_conflict(Some(current.version)));
+        }
+        let item = patch.apply(current, now)?;
+        let mut attributes = to_attributes(&item)?;
+        attributes.extend(internal);
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attributes))
+            .condition_expression("attribute_exists(#id) AND attribute_not_exists(#version)")
+            .expression_attribute_names("#id", "id")
+            .expression_attribute_names("#version", "version")
+            .customize()
+            .config_override(write_config())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Some(item)),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(None),
+                _ => Err(dependency("PutItem", error)),
+            },
+        }
     }
 }

@@ -115,7 +115,7 @@ async fn invalid_operations_are_named_and_nothing_is_written() {
             create("fine"),
             {"op": "create", "item": {"name": "x", "email": "not-an-address"}},
             {"op": "update", "id": id, "changes": {"version": 9}},
-            {"op": "delete", "id": "nope"},
+            {"op": "delete", "id": "a/b"},
         ]),
     )
     .await
@@ -392,4 +392,32 @@ async fn each_change_is_its_own_stream_record() {
         ],
         "{changes:?}"
     );
+}
+
+/// An item of the original service has no `version` to bump in place: a batch's update of
+/// it is refused (version 0; a PUT writes it whole), its delete works.
+#[tokio::test]
+async fn items_of_the_original_service_in_a_batch() {
+    let app = TestApp::spawn().await;
+    crate::original::store_every_shape(&app).await;
+    let before = app.snapshot().await;
+    let refused = batch(
+        &app,
+        json!([{"op": "update", "id": "item1", "changes": {"name": "renamed"}}]),
+    )
+    .await
+    .assert_error(409, "TRANSACTION_CANCELED");
+    assert_eq!(
+        refused["failures"],
+        json!([{"index": 0, "code": "PRECONDITION_FAILED", "current_version": 0}])
+    );
+    assert_eq!(app.snapshot().await, before);
+
+    let deleted = batch(
+        &app,
+        json!([{"op": "delete", "id": "item1", "if_match": 0}]),
+    )
+    .await;
+    assert_eq!(deleted.status, 200, "{}", deleted.text());
+    assert_eq!(get(&app, "item1").await.status, 404);
 }

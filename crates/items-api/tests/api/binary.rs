@@ -149,3 +149,45 @@ async fn init_survives_a_connection_it_cannot_open_and_can_skip_it() {
         assert_eq!(warned, expected, "WARM_UP_CONNECTIONS={switch:?}:\n{logs}");
     }
 }
+
+#[tokio::test]
+async fn binary_logs_the_items_a_page_leaves_out_by_id_and_attribute_names() {
+    let app = TestApp::spawn().await;
+    let [_, _, _, unrepresentable] = crate::original::store_every_shape(&app).await;
+    let host = FunctionHost::start(host(&[
+        ("DYNAMODB_TABLE", TABLE),
+        ("AWS_ENDPOINT_URL_DYNAMODB", app.dynamo.endpoint()),
+    ]))
+    .await
+    .unwrap();
+    let event: Value =
+        serde_json::from_str(include_str!("../../../../events/list-items.json")).unwrap();
+
+    let response = host.invoke(event).await.expect("the function answers");
+    assert_eq!(response["statusCode"], 200, "{response}");
+    let page: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        page["count"], 2,
+        "the active items but the unrepresentable one: {page}"
+    );
+
+    let (lines, logs) = logs_until(&host, |line| line["fields"]["message"] == "request").await;
+    host.stop();
+    let warning = |message: &str| {
+        lines
+            .iter()
+            .find(|line| line["level"] == "WARN" && line["fields"]["message"] == message)
+            .unwrap_or_else(|| panic!("no {message:?} warning in:\n{logs}"))
+    };
+    let item = &warning("stored item cannot be represented")["fields"];
+    assert_eq!(item["item_id"], unrepresentable.as_str());
+    assert_eq!(item["attributes"], "name");
+    let page = &warning("list page served without stored items that cannot be represented");
+    assert_eq!(page["fields"]["left_out"], 1);
+    let logged: Vec<&String> = item.as_object().unwrap().keys().collect();
+    assert_eq!(
+        logged,
+        ["message", "item_id", "attributes"],
+        "never a stored value"
+    );
+}

@@ -176,15 +176,19 @@ async fn unknown_routes_and_methods() {
 #[tokio::test]
 async fn malformed_ids_are_400() {
     let app = TestApp::spawn().await;
-    app.send(TestRequest::get("/items/item1"))
+    app.send(TestRequest::get("/items/a%2Fb"))
         .await
         .assert_error(400, "INVALID_ID");
+    app.send(TestRequest::put("/items/bad%00id", json!({"name": "x"})))
+        .await
+        .assert_error(400, "INVALID_ID");
+    app.send(TestRequest::delete(format!("/items/{}", "x".repeat(256))))
+        .await
+        .assert_error(400, "INVALID_ID");
+    // Well-formed (the original service's ids are any string): unknown, never an expression.
     app.send(TestRequest::put("/items/' OR 1=1", json!({"name": "x"})))
         .await
-        .assert_error(400, "INVALID_ID");
-    app.send(TestRequest::delete("/items/0F8FAD5B"))
-        .await
-        .assert_error(400, "INVALID_ID");
+        .assert_error(404, "ITEM_NOT_FOUND");
 }
 
 #[tokio::test]

@@ -87,7 +87,7 @@ async fn missing_table_is_a_502() {
 }
 
 #[tokio::test]
-async fn undecodable_stored_item_is_a_500_not_a_panic() {
+async fn undecodable_stored_item_is_a_422_not_a_panic() {
     let app = TestApp::spawn().await;
     app.dynamo
         .client()
@@ -98,9 +98,11 @@ async fn undecodable_stored_item_is_a_500_not_a_panic() {
         .send()
         .await
         .unwrap();
-    app.send(TestRequest::get(format!("/items/{ID}")))
+    let body = app
+        .send(TestRequest::get(format!("/items/{ID}")))
         .await
-        .assert_error(500, "INTERNAL_ERROR");
+        .assert_error(422, "UNREPRESENTABLE_ITEM");
+    assert_eq!(body["fields"].as_array().unwrap().len(), 3, "{body}");
 }
 
 /// The functions' retry settings (lambda_support::aws::sdk_config: standard, 3 attempts),

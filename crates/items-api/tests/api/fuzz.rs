@@ -1,9 +1,11 @@
 //! Fuzzing with generated raw API Gateway events straight into the handler: random and
 //! odd methods, paths, query strings, headers (non-ASCII included) and bodies (valid
 //! items, random JSON, broken JSON, huge, deeply nested, invalid UTF-8,
-//! base64-encoded). Every case must answer in time, never 5xx, conform to openapi.yaml
-//! (checked by the shared send helper), and a rejected request must leave the table
-//! exactly as it was. 2000 cases; 20000 with `ITEMS_TEST_LONG=1` (`scripts/test --long`).
+//! base64-encoded). The table holds items created through the API and items stored as the
+//! original Python service and its tools stored them (one of them unrepresentable). Every
+//! case must answer in time, never 5xx, conform to openapi.yaml (checked by the shared send
+//! helper), and a rejected request must leave the table exactly as it was. 2000 cases;
+//! 20000 with `ITEMS_TEST_LONG=1` (`scripts/test --long`).
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -15,9 +17,13 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use serde_json::{Value, json};
 
+use crate::original;
 use crate::support::{API_KEY, TestApp, percent_encode, send_event_to};
 
-const SEEDED_ITEMS: usize = 6;
+/// Created through the API.
+const CREATED_ITEMS: usize = 6;
+/// Created through the API, then stored in the original service's shapes.
+const SEEDED_ITEMS: usize = CREATED_ITEMS + original::SHAPES;
 
 fn cases() -> u32 {
     if std::env::var_os("ITEMS_TEST_LONG").is_some() {
@@ -341,7 +347,7 @@ impl Case {
     fn event(&self, seeded: &[String]) -> Value {
         let path = match &self.path {
             PathShape::Collection(path) => (*path).to_owned(),
-            PathShape::Seeded(n) => format!("/items/{}", seeded[*n]),
+            PathShape::Seeded(n) => format!("/items/{}", percent_encode(&seeded[*n])),
             PathShape::RandomUuid(n) => format!("/items/{}", uuid::Uuid::from_u128(*n)),
             PathShape::Raw(path) => path.clone(),
         };
@@ -423,12 +429,13 @@ fn generated_requests_never_fail_the_server_or_change_data_when_refused() {
     let app = runtime.block_on(TestApp::spawn());
     let seeded: Vec<String> = runtime.block_on(async {
         let mut ids = Vec::new();
-        for n in 0..SEEDED_ITEMS {
+        for n in 0..CREATED_ITEMS {
             let item = app
                 .create(&format!("seed {n}"), &format!("seed{n}@example.com"))
                 .await;
             ids.push(item["id"].as_str().unwrap().to_owned());
         }
+        ids.extend(original::store_every_shape(&app).await);
         ids
     });
     let stored = RefCell::new(runtime.block_on(app.snapshot()));

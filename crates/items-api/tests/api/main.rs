@@ -13,6 +13,7 @@ mod faults;
 mod fuzz;
 mod idempotency;
 mod listing;
+mod original;
 mod projection;
 mod routes;
 mod spec;

@@ -67,7 +67,7 @@ async fn get_shows_only_the_fields_named_with_the_same_etag_and_304() {
 }
 
 #[tokio::test]
-async fn a_field_stored_without_a_value_shows_its_default_as_in_a_full_read() {
+async fn a_field_stored_without_a_value_reads_as_in_a_full_read() {
     let app = TestApp::spawn().await;
     let item = app.create("Old", "old@example.com").await;
     let id = item["id"].as_str().unwrap();
@@ -86,12 +86,11 @@ async fn a_field_stored_without_a_value_shows_its_default_as_in_a_full_read() {
         .send(TestRequest::get(&path).query("fields", "attributes,description"))
         .await
         .json();
-    assert_eq!(projected["description"], full["description"]);
+    // Absent `description` is left out, absent `attributes` is `{}`, as a full read has them.
+    assert!(full.get("description").is_none(), "{full}");
+    assert_eq!(full["attributes"], json!({}));
     assert_eq!(projected["attributes"], json!({}));
-    assert_eq!(
-        keys(&projected),
-        ["attributes", "description", "id", "version"]
-    );
+    assert_eq!(keys(&projected), ["attributes", "id", "version"]);
 }
 
 #[tokio::test]
@@ -174,4 +173,35 @@ async fn unknown_repeated_and_always_returned_fields_are_refused_by_name() {
             assert!(reason.contains(named), "{path} {fields:?}: {reason}");
         }
     }
+}
+
+/// Items the original service stored project by the rules of a full read: times without a
+/// zone as UTC, no `version` as 0, no `updated_at` as `created_at`, no `email` left out.
+#[tokio::test]
+async fn items_of_the_original_service_project_as_they_read() {
+    let app = TestApp::spawn().await;
+    crate::original::store_every_shape(&app).await;
+    let fields = "email,updated_at,status";
+    let full = app.send(TestRequest::get("/items/item1")).await.json();
+    let projected = app
+        .send(TestRequest::get("/items/item1").query("fields", fields))
+        .await;
+    assert_eq!(projected.status, 200, "{}", projected.text());
+    assert_eq!(projected.header("etag"), Some("\"0\""));
+    assert_eq!(
+        projected.json(),
+        json!({"id": "item1", "version": 0, "status": "active", "updated_at": full["updated_at"]})
+    );
+    assert_eq!(full["updated_at"], "2024-03-25T10:00:00.000Z");
+
+    // The unrepresentable attribute only matters when it is asked for.
+    let status = app
+        .send(TestRequest::get("/items/unrepresentable").query("fields", "status"))
+        .await;
+    assert_eq!(status.status, 200, "{}", status.text());
+    let name = app
+        .send(TestRequest::get("/items/unrepresentable").query("fields", "name"))
+        .await
+        .assert_error(422, "UNREPRESENTABLE_ITEM");
+    assert_eq!(name["fields"][0]["field"], "name");
 }

@@ -219,7 +219,7 @@ fn the_spec_documents_every_error_code_the_service_has() {
             .collect();
     use domain::DomainError;
     use items_api::ApiError;
-    let errors: [ApiError; 16] = [
+    let errors: [ApiError; 17] = [
         DomainError::Validation(vec![]).into(),
         DomainError::InvalidJson.into(),
         ApiError::InvalidQuery(vec![]),
@@ -241,6 +241,7 @@ fn the_spec_documents_every_error_code_the_service_has() {
         .into(),
         DomainError::IdempotencyKeyReused.into(),
         ApiError::TransactionCanceled(vec![]),
+        ApiError::Unrepresentable(vec![]),
         ApiError::Throttled,
         ApiError::Dependency(String::new()),
         ApiError::Internal(String::new()),

@@ -21,7 +21,9 @@ fn config(environment: &[(&str, &str)]) -> FunctionConfig {
 async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     let stack = Stack::start().await;
     let a = stack.create("Ann").await;
-    stack.update(a.id, json!({"status": "archived"})).await;
+    stack
+        .update(a.id.clone(), json!({"status": "archived"}))
+        .await;
     stack.delete(a.id).await;
     let event = serde_json::to_value(stack.stream_event().await).unwrap();
 

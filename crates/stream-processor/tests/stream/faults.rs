@@ -70,8 +70,12 @@ fn sequence(record: &EventRecord) -> String {
 async fn two_items_twice(stack: &Stack) -> (domain::Item, domain::Item, Vec<EventRecord>) {
     let a = stack.create("Ann").await;
     let b = stack.create("Ben").await;
-    stack.update(a.id, json!({"status": "inactive"})).await;
-    stack.update(b.id, json!({"status": "inactive"})).await;
+    stack
+        .update(a.id.clone(), json!({"status": "inactive"}))
+        .await;
+    stack
+        .update(b.id.clone(), json!({"status": "inactive"}))
+        .await;
     (a, b, stack.stream_event().await.records)
 }
 

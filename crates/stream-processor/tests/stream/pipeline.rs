@@ -11,9 +11,12 @@ async fn every_change_is_archived_then_notified() {
     let a = stack.create("Alice").await;
     let b = stack.create("Bob").await;
     stack
-        .update(a.id, json!({"name": "Alicia", "status": "archived"}))
+        .update(
+            a.id.clone(),
+            json!({"name": "Alicia", "status": "archived"}),
+        )
         .await;
-    stack.delete(b.id).await;
+    stack.delete(b.id.clone()).await;
 
     let event = stack.stream_event().await;
     let names: Vec<&str> = event
