@@ -26,6 +26,10 @@ const BAD_REQUEST = [
 
 export const holds: true[] = [
   true satisfies Equal<Untyped<"listItems" | "createItem" | "getItem" | "updateItem" | "deleteItem" | "batchItems">, never>,
+  true satisfies Equal<Untyped<"listVersions" | "getVersion" | "restoreItem">, never>,
+  true satisfies Equal<Code<"getVersion", 404>, "ITEM_NOT_FOUND" | "VERSION_NOT_FOUND" | "ROUTE_NOT_FOUND">,
+  true satisfies Equal<Code<"restoreItem", 409>, "HISTORY_PENDING">,
+  true satisfies Equal<Body<"getVersion", 200>["event"], "created" | "updated" | "deleted" | "restored">,
   true satisfies Equal<Code<"listItems", 400>, (typeof BAD_REQUEST)[number]>,
   true satisfies Equal<Code<"getItem", 404>, "ITEM_NOT_FOUND" | "ROUTE_NOT_FOUND">,
   true satisfies Equal<Code<"updateItem", 412>, "PRECONDITION_FAILED">,

@@ -13,6 +13,9 @@ use crate::{
 pub struct ColdStarts {
     /// Spawn → the process's first `GET …/invocation/next`.
     pub init: Summary,
+    /// The CPU the process used in its init: how much of `init` is its own work, the rest
+    /// being waits (the connection opened in init, the Runtime API).
+    pub init_cpu: Summary,
     /// Spawn → the process's first posted response.
     pub first_response: Summary,
     /// The first `next` → the first posted response: the first request after init.
@@ -29,6 +32,7 @@ impl ColdStarts {
     pub fn json(&self) -> Value {
         json!({
             "init": self.init.json(),
+            "init_cpu": self.init_cpu.json(),
             "first_response": self.first_response.json(),
             "first_request_after_init": self.first_request.json(),
             "statuses": self.statuses,
@@ -47,6 +51,7 @@ pub async fn measure(
     timings: &Arc<Timings>,
 ) -> Result<ColdStarts, String> {
     let mut init = Vec::with_capacity(runs);
+    let mut init_cpu = Vec::with_capacity(runs);
     let mut first_response = Vec::with_capacity(runs);
     let mut first_request = Vec::with_capacity(runs);
     let mut statuses = Vec::with_capacity(runs);
@@ -64,6 +69,7 @@ pub async fn measure(
             .zip(process.first_response)
             .ok_or("no init or first response time")?;
         init.push(ready);
+        init_cpu.extend(process.init_cpu);
         first_response.push(answered);
         first_request.push(answered.saturating_sub(ready));
         if let Some(throttling) = throttling {
@@ -75,6 +81,7 @@ pub async fn measure(
     }
     Ok(ColdStarts {
         init: Summary::of(&init),
+        init_cpu: Summary::of(&init_cpu),
         first_response: Summary::of(&first_response),
         first_request: Summary::of(&first_request),
         statuses,

@@ -87,6 +87,7 @@ mod tests {
     fn cold(init: f64, first_response: f64) -> ColdStarts {
         ColdStarts {
             init: p50(init),
+            init_cpu: p50(init / 2.0),
             first_response: p50(first_response),
             first_request: p50(first_response - init),
             statuses: vec![200],

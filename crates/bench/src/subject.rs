@@ -27,14 +27,21 @@ impl Subject {
     pub fn command(name: &str, command: &str, mut environment: Vec<(String, String)>) -> Self {
         // Lambda sets both; boto3 and the AWS CLI read only this one.
         environment.push(("AWS_DEFAULT_REGION".into(), devstack::REGION.into()));
-        // boto3 trusts its own bundle (certifi), or the one AWS_CA_BUNDLE names: the one the
-        // Rust functions trust, which holds the local CA under TLS.
-        if let Some((_, bundle)) = environment.iter().find(|(n, _)| n == "SSL_CERT_FILE") {
-            let bundle = bundle.clone();
-            environment.push(("AWS_CA_BUNDLE".into(), bundle));
-        }
         let directory = devstack::workspace_binaries("bench");
         std::fs::create_dir_all(&directory).expect("target/bench is writable");
+        // boto3 trusts its own bundle (certifi's, ~150 certificates, read at its first
+        // client), or the one AWS_CA_BUNDLE names. Under TLS, that is this machine's bundle
+        // with the local CA (what the Rust functions get in SSL_CERT_FILE) appended, so it
+        // reads as much as on Lambda.
+        if let Some((_, local_ca)) = environment.iter().find(|(n, _)| n == "SSL_CERT_FILE") {
+            let machine = devstack::machine_ca_bundle()
+                .and_then(|path| std::fs::read_to_string(path).ok())
+                .unwrap_or_default();
+            let local_ca = std::fs::read_to_string(local_ca).expect("the local CA is readable");
+            let bundle = directory.join(format!("{name}-ca-bundle.pem"));
+            std::fs::write(&bundle, machine + "\n" + &local_ca).expect("target/bench is writable");
+            environment.push(("AWS_CA_BUNDLE".into(), bundle.display().to_string()));
+        }
         let binary = directory.join(format!("{name}-bootstrap"));
         let root = std::env::current_dir().expect("a working directory");
         let script = format!(

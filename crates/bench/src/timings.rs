@@ -16,6 +16,8 @@ use devstack::HostObserver;
 pub struct ProcessTimings {
     pub pid: Option<u32>,
     pub init: Option<Duration>,
+    /// The CPU the process used in its init (all its threads, spawn → first `next`).
+    pub init_cpu: Option<Duration>,
     pub first_response: Option<Duration>,
 }
 
@@ -72,6 +74,8 @@ impl HostObserver for Timings {
         self.with(function, |f| {
             if let (Some(spawned), None) = (f.spawned, f.process.init) {
                 f.process.init = Some(at - spawned);
+                // Read while the process waits for its first event: its init CPU is final.
+                f.process.init_cpu = f.process.pid.and_then(crate::process::cpu_time_precise);
             }
         });
     }

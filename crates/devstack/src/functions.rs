@@ -257,6 +257,7 @@ mod tests {
     fn names() -> LocalNames {
         LocalNames::from([
             ("ItemsTable".to_string(), "items".to_string()),
+            ("HistoryTable".to_string(), "items-history".to_string()),
             ("ArchiveBucket".to_string(), "items-archive".to_string()),
             (
                 "NotificationsTopic".to_string(),
@@ -277,12 +278,13 @@ mod tests {
         assert_eq!(api.timeout, Duration::from_secs(10));
         assert_eq!(api.environment["DYNAMODB_TABLE"], "items");
         assert_eq!(api.environment["S3_BUCKET"], "items-archive");
+        assert_eq!(api.environment["HISTORY_TABLE"], "items-history");
         assert!(
             !api.environment.contains_key("CURSOR_SECRET"),
             "the stack-id secret has no local value"
         );
         assert_eq!(api.log_level.as_deref(), Some("INFO"));
-        assert_eq!(api.routes.len(), 6);
+        assert_eq!(api.routes.len(), 9);
         assert!(
             api.routes
                 .contains(&("PUT".to_string(), "/items/{id}".to_string()))

@@ -27,7 +27,7 @@ mod tls;
 pub use aws::{LocalClients, REGION};
 pub use cpu_cap::{CpuCap, MB_PER_VCPU, PERIOD_US, Throttling, cgroups, quota_us};
 pub use endpoints::Endpoints;
-pub use environment::{function_environment, set_ca_bundle};
+pub use environment::{function_environment, machine_ca_bundle, set_ca_bundle};
 pub use event_source::Delivery;
 pub use fault_proxy::{FaultCounts, FaultKind, FaultPlan, FaultProxy, Service};
 pub use functions::{ApiDefinition, Cors, FunctionDefinition, LocalNames, StreamTrigger};
@@ -37,7 +37,8 @@ pub use moto::{Moto, SentNotification};
 pub use runtime::{FunctionConfig, FunctionHost, HostObserver, InvokeError, Output};
 pub use stack::{
     BUCKET_NAME, DEAD_LETTER_QUEUE, DEFAULT_API_KEY, DynamoBackend, FaultOptions, Faults,
-    INBOX_QUEUE, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME, workspace_binaries,
+    HISTORY_TABLE_NAME, INBOX_QUEUE, LocalStack, MotoBackend, StackOptions, TABLE_NAME, TOPIC_NAME,
+    workspace_binaries,
 };
 pub use stream::{read_stream_records, stream_event};
 pub use template::{TableDefinition, Template, TemplateError};

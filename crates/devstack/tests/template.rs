@@ -110,8 +110,11 @@ fn every_api_method_but_the_preflight_needs_a_key() {
             "DELETE /items/{id}",
             "GET /items",
             "GET /items/{id}",
+            "GET /items/{id}/versions",
+            "GET /items/{id}/versions/{version}",
             "POST /items",
             "POST /items/batch",
+            "POST /items/{id}/restore",
             "PUT /items/{id}"
         ]
     );
@@ -161,6 +164,34 @@ fn no_iam_statement_allows_every_resource_but_xray() {
 }
 
 #[test]
+fn the_stream_processor_may_write_exactly_where_it_writes() {
+    let template = template();
+    let mut put_object: Vec<String> = iam_statements(&template)
+        .into_iter()
+        .filter(|(owner, _)| owner == "StreamProcessorRole")
+        .filter(|(_, statement)| {
+            as_list(&statement["Action"])
+                .iter()
+                .any(|action| action.as_str() == Some("s3:PutObject"))
+        })
+        .flat_map(|(_, statement)| as_list(&statement["Resource"]))
+        .map(|resource| match resource {
+            Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    put_object.sort();
+    // The archive (steps::archive) and the quarantine of poison records (quarantine.rs).
+    assert_eq!(
+        put_object,
+        [
+            "${ArchiveBucket.Arn}/backups/*",
+            "${ArchiveBucket.Arn}/quarantine/*"
+        ]
+    );
+}
+
+#[test]
 fn the_archive_bucket_is_private_encrypted_and_tls_only() {
     let template = template();
     let buckets = of_type(&template, "AWS::S3::Bucket");
@@ -206,26 +237,43 @@ fn the_archive_bucket_is_private_encrypted_and_tls_only() {
 }
 
 #[test]
-fn the_table_keeps_its_data() {
+fn the_tables_keep_their_data() {
     let template = template();
+    for table in ["ItemsTable", "HistoryTable"] {
+        let properties = &resources(&template)[table]["Properties"];
+        assert_eq!(
+            properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
+            Value::Bool(true),
+            "{table}"
+        );
+        assert_eq!(
+            properties["SSESpecification"]["SSEEnabled"],
+            Value::Bool(true),
+            "{table}"
+        );
+        assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST", "{table}");
+        assert!(
+            matches!(properties["DeletionProtectionEnabled"], Value::Tagged(_)),
+            "{table}: deletion protection follows IsProd"
+        );
+    }
     let properties = &resources(&template)["ItemsTable"]["Properties"];
-    assert_eq!(
-        properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"],
-        Value::Bool(true)
-    );
-    assert_eq!(
-        properties["SSESpecification"]["SSEEnabled"],
-        Value::Bool(true)
-    );
     assert_eq!(
         properties["StreamSpecification"]["StreamViewType"],
         "NEW_AND_OLD_IMAGES"
     );
-    assert_eq!(properties["BillingMode"], "PAY_PER_REQUEST");
-    assert!(
-        matches!(properties["DeletionProtectionEnabled"], Value::Tagged(_)),
-        "deletion protection follows IsProd"
-    );
+    // History is paged newest first by a Query on id + a numeric sort key: no Scan, no index.
+    let history = &resources(&template)["HistoryTable"]["Properties"];
+    let keys: Vec<(&str, &str)> = as_list(&history["KeySchema"])
+        .iter()
+        .map(|k| {
+            let name = k["AttributeName"].as_str().unwrap();
+            (name, k["KeyType"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(keys, [("id", "HASH"), ("seq", "RANGE")]);
+    assert!(history["GlobalSecondaryIndexes"].is_null());
+    assert!(history["StreamSpecification"].is_null());
 }
 
 #[test]
@@ -295,11 +343,11 @@ fn alarms_cover_errors_throttles_stream_lag_and_dead_letters() {
         .map(|(_, alarm)| {
             let properties = &alarm["Properties"];
             assert!(!as_list(&properties["AlarmActions"]).is_empty());
-            format!(
-                "{}/{}",
-                properties["Namespace"].as_str().unwrap(),
-                properties["MetricName"].as_str().unwrap()
-            )
+            let namespace = match &properties["Namespace"] {
+                Value::Tagged(sub) => sub.value.as_str().unwrap(),
+                namespace => namespace.as_str().unwrap(),
+            };
+            format!("{namespace}/{}", properties["MetricName"].as_str().unwrap())
         })
         .collect();
     for expected in [
@@ -308,6 +356,7 @@ fn alarms_cover_errors_throttles_stream_lag_and_dead_letters() {
         "AWS/Lambda/Throttles",
         "AWS/Lambda/IteratorAge",
         "AWS/SQS/ApproximateNumberOfMessagesVisible",
+        "${AWS::StackName}/items/RecordsQuarantined",
     ] {
         assert!(
             metrics.iter().any(|m| m == expected),

@@ -8,6 +8,7 @@
 mod change;
 mod error;
 mod fields;
+pub mod history;
 mod input;
 mod item;
 mod stored;
@@ -16,6 +17,7 @@ mod timestamp;
 pub use change::{ChangeKind, ItemChange};
 pub use error::{DomainError, FieldError};
 pub use fields::{Attributes, Description, Email, ItemId, Name, Status};
+pub use history::HistoryEvent;
 pub use input::{ItemPatch, NewItem};
 pub use item::Item;
 pub use stored::{

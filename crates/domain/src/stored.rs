@@ -10,7 +10,10 @@ use std::fmt;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::{Attributes, Description, Email, Item, ItemId, Name, Status, Timestamp};
+use crate::{
+    Attributes, Description, Email, Item, ItemId, Name, Status, Timestamp,
+    history::{RESTORE_FINGERPRINT, RESTORE_TOKEN, RESTORED_VERSION},
+};
 
 /// Stored beside an idempotently created item: the digest of the request that created it.
 pub const REQUEST_FINGERPRINT: &str = "request_fingerprint";
@@ -21,8 +24,16 @@ pub const BATCH_TOKEN: &str = "batch_token";
 pub const BATCH_FINGERPRINT: &str = "batch_fingerprint";
 
 /// Attributes we store beside an item that are not part of it: never shown to clients
-/// (not even as unknown attributes) and kept by every write.
-pub const INTERNAL_ATTRIBUTES: [&str; 3] = [REQUEST_FINGERPRINT, BATCH_TOKEN, BATCH_FINGERPRINT];
+/// (not even as unknown attributes) and kept by every write. The restore's marks are in
+/// [`crate::history`].
+pub const INTERNAL_ATTRIBUTES: [&str; 6] = [
+    REQUEST_FINGERPRINT,
+    BATCH_TOKEN,
+    BATCH_FINGERPRINT,
+    RESTORED_VERSION,
+    RESTORE_TOKEN,
+    RESTORE_FINGERPRINT,
+];
 
 /// A stored item's attributes as they are, whatever their shape: deserialize it from a
 /// DynamoDB attribute map with `serde_dynamo::from_item`, then [`into_item`](Self::into_item).

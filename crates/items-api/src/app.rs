@@ -9,6 +9,7 @@ use lambda_http::{
 
 use crate::{
     ApiError,
+    archive_links::ArchiveLinks,
     cursor::CursorSigner,
     response,
     routes::{self, Call, Lookup, Route},
@@ -18,6 +19,7 @@ use crate::{
 pub struct App<S> {
     store: S,
     cursors: CursorSigner,
+    archive: ArchiveLinks,
     routes: Vec<Route<S>>,
     /// `Access-Control-Allow-Methods`: every method of the route table.
     cors_methods: HeaderValue,
@@ -52,12 +54,13 @@ impl RequestInfo {
 }
 
 impl<S: ItemStore> App<S> {
-    pub fn new(store: S, cursors: CursorSigner) -> Self {
+    pub fn new(store: S, cursors: CursorSigner, archive: ArchiveLinks) -> Self {
         let routes = routes::table();
         let methods = routes::join_methods(routes.iter().map(|route| &route.method), ",");
         Self {
             store,
             cursors,
+            archive,
             routes,
             cors_methods: HeaderValue::from_str(&methods).expect("method names are header text"),
         }
@@ -75,7 +78,14 @@ impl<S: ItemStore> App<S> {
         };
         let outcome = match lookup {
             Lookup::Found(route, params) => {
-                let call = Call::new(&self.store, &self.cursors, &request, &info.caller, params);
+                let call = Call::new(
+                    &self.store,
+                    &self.cursors,
+                    &self.archive,
+                    &request,
+                    &info.caller,
+                    params,
+                );
                 (route.handler)(call).await
             }
             Lookup::WrongMethod { allow, .. } => Err(ApiError::MethodNotAllowed { allow }),

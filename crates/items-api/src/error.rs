@@ -31,6 +31,13 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("Route not found")]
     RouteNotFound,
+    /// The item has history, but not this version.
+    #[error("Version not found")]
+    VersionNotFound,
+    /// A restore of a deleted item whose deletion the history has not recorded yet (it
+    /// follows the table's stream, a second or two behind).
+    #[error("The item's history is catching up, retry in a moment")]
+    HistoryPending,
     /// `allow` is the `Allow` header: the methods the resource has, from the route table.
     #[error("Method not allowed")]
     MethodNotAllowed { allow: String },
@@ -63,6 +70,8 @@ impl ApiError {
             Self::Unrepresentable(_) => "UNREPRESENTABLE_ITEM",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::RouteNotFound => "ROUTE_NOT_FOUND",
+            Self::VersionNotFound => "VERSION_NOT_FOUND",
+            Self::HistoryPending => "HISTORY_PENDING",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::TransactionCanceled(_) => "TRANSACTION_CANCELED",
             Self::Throttled => "THROTTLED",
@@ -79,13 +88,15 @@ impl ApiError {
             | Self::InvalidHeader { .. }
             | Self::InvalidId => StatusCode::BAD_REQUEST,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Domain(DomainError::NotFound) | Self::RouteNotFound => StatusCode::NOT_FOUND,
+            Self::Domain(DomainError::NotFound) | Self::RouteNotFound | Self::VersionNotFound => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Domain(DomainError::VersionConflict { .. }) => StatusCode::PRECONDITION_FAILED,
             Self::Domain(DomainError::IdempotencyKeyReused) | Self::Unrepresentable(_) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
-            Self::TransactionCanceled(_) => StatusCode::CONFLICT,
+            Self::TransactionCanceled(_) | Self::HistoryPending => StatusCode::CONFLICT,
             Self::Throttled => StatusCode::SERVICE_UNAVAILABLE,
             Self::Dependency(_) => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

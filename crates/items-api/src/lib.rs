@@ -5,9 +5,10 @@
 //! - [`store`] is the storage trait and its DynamoDB implementation;
 //! - [`ApiError`] is every way a request fails, with its code and HTTP status;
 //! - `response` builds bodies and headers, `headers`/`query` parse what requests carry,
-//!   `cursor` signs the list cursor.
+//!   `cursor` signs the list cursor, `archive_links` presigns archive URLs.
 
 mod app;
+mod archive_links;
 mod batch;
 mod config;
 mod created_range;
@@ -21,6 +22,7 @@ pub mod routes;
 pub mod store;
 
 pub use app::App;
+pub use archive_links::ArchiveLinks;
 pub use config::{Config, ConfigError};
 pub use cursor::{CursorKey, CursorSigner};
 pub use error::ApiError;

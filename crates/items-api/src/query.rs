@@ -1,5 +1,5 @@
 //! `GET /items` query string: `status`, `email`, `created_from`, `created_to`, `limit`,
-//! `last_key`, `fields`.
+//! `last_key`, `fields`; `GET /items/{id}/versions`'s: `limit`, `last_key`.
 
 use domain::{Email, FieldError, Status};
 use lambda_http::aws_lambda_events::query_map::QueryMap;
@@ -20,14 +20,7 @@ pub struct ListQuery {
 impl ListQuery {
     pub fn parse(params: &QueryMap) -> Result<Self, ApiError> {
         let mut errors = Vec::new();
-        let mut single = |name: &'static str| -> Option<String> {
-            let values = params.all(name).unwrap_or_default();
-            if values.len() > 1 {
-                errors.push(FieldError::new(name, "must be given at most once"));
-                return None;
-            }
-            values.first().map(|v| v.to_string())
-        };
+        let mut single = |name| single(params, name, &mut errors);
         let status = single("status");
         let email = single("email");
         let created_from = single("created_from");
@@ -60,19 +53,10 @@ impl ListQuery {
                 "not supported with email: EmailIndex has no created_at sort key; list by status to use a date range",
             ));
         }
-        let limit = match limit {
-            None => DEFAULT_LIMIT,
-            Some(text) => match text.parse::<u16>() {
-                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
-                _ => {
-                    errors.push(FieldError::new(
-                        "limit",
-                        format!("must be an integer from 1 to {MAX_LIMIT}"),
-                    ));
-                    DEFAULT_LIMIT
-                }
-            },
-        };
+        let limit = parse_limit(limit.as_deref()).unwrap_or_else(|error| {
+            errors.push(error);
+            DEFAULT_LIMIT
+        });
         let projection = Projection::from_query(params).unwrap_or_else(|error| {
             errors.extend(error.fields().unwrap_or_default().iter().cloned());
             Projection::All
@@ -96,10 +80,87 @@ impl ListQuery {
     }
 }
 
+/// `limit`: 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
+fn parse_limit(limit: Option<&str>) -> Result<u16, FieldError> {
+    match limit.map(str::parse::<u16>) {
+        None => Ok(DEFAULT_LIMIT),
+        Some(Ok(n)) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Some(_) => Err(FieldError::new(
+            "limit",
+            format!("must be an integer from 1 to {MAX_LIMIT}"),
+        )),
+    }
+}
+
+/// The value of parameter `name`, if it is given; given more than once, it is an error noted
+/// in `errors` (and `None`).
+fn single(params: &QueryMap, name: &'static str, errors: &mut Vec<FieldError>) -> Option<String> {
+    let values = params.all(name).unwrap_or_default();
+    if values.len() > 1 {
+        errors.push(FieldError::new(name, "must be given at most once"));
+        return None;
+    }
+    values.first().map(|v| v.to_string())
+}
+
+/// A page of an item's history: `limit` and `last_key`, as a listing's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PageQuery {
+    pub limit: u16,
+    pub last_key: Option<String>,
+}
+
+impl PageQuery {
+    pub fn parse(params: &QueryMap) -> Result<Self, ApiError> {
+        let mut errors = Vec::new();
+        let mut single = |name| single(params, name, &mut errors);
+        let limit = single("limit");
+        let last_key = single("last_key");
+        let limit = parse_limit(limit.as_deref()).unwrap_or_else(|error| {
+            errors.push(error);
+            DEFAULT_LIMIT
+        });
+        if !errors.is_empty() {
+            return Err(ApiError::InvalidQuery(errors));
+        }
+        Ok(Self { limit, last_key })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    #[test]
+    fn a_history_page_takes_a_limit_and_a_cursor() {
+        let map = |pairs: &[(&str, &str)]| {
+            let mut map: HashMap<String, Vec<String>> = HashMap::new();
+            for (k, v) in pairs {
+                map.entry(k.to_string()).or_default().push(v.to_string());
+            }
+            QueryMap::from(map)
+        };
+        assert_eq!(
+            PageQuery::parse(&map(&[])).unwrap(),
+            PageQuery {
+                limit: DEFAULT_LIMIT,
+                last_key: None
+            }
+        );
+        let page = PageQuery::parse(&map(&[("limit", "100"), ("last_key", "k")])).unwrap();
+        assert_eq!((page.limit, page.last_key.as_deref()), (100, Some("k")));
+        for bad in [
+            &[("limit", "0")][..],
+            &[("limit", "101")],
+            &[("last_key", "a"), ("last_key", "b")],
+        ] {
+            assert!(matches!(
+                PageQuery::parse(&map(bad)),
+                Err(ApiError::InvalidQuery(_))
+            ));
+        }
+    }
 
     fn query(pairs: &[(&str, &str)]) -> Result<ListQuery, ApiError> {
         let mut map: HashMap<String, Vec<String>> = HashMap::new();

@@ -57,7 +57,7 @@ pub fn error(error: &ApiError, request_id: &str) -> Response<Body> {
         ApiError::MethodNotAllowed { allow } => {
             response = with_header(response, header::ALLOW, allow);
         }
-        ApiError::Throttled => {
+        ApiError::Throttled | ApiError::HistoryPending => {
             response = with_header(response, header::RETRY_AFTER, RETRY_AFTER_SECS);
         }
         _ => {}
@@ -93,6 +93,19 @@ pub fn with_header(
     let value = HeaderValue::from_str(value).expect("generated header values are visible ASCII");
     response.headers_mut().insert(name, value);
     response
+}
+
+/// Marks the answer to a request retried with an `Idempotency-Key` as the first answer given
+/// again (`Idempotent-Replayed: true`); a first answer is left as it is.
+pub fn replayed_if(response: Response<Body>, replayed: bool) -> Response<Body> {
+    if !replayed {
+        return response;
+    }
+    with_header(
+        response,
+        header::HeaderName::from_static("idempotent-replayed"),
+        "true",
+    )
 }
 
 /// The CORS headers every response carries; `allow_methods` is every method of the route

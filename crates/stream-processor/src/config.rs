@@ -12,6 +12,8 @@ pub struct Config {
     pub bucket: String,
     /// `SNS_TOPIC_ARN`: where the notifications go.
     pub topic_arn: String,
+    /// `HISTORY_TABLE`: where every change is recorded, for the API's history and restore.
+    pub history_table: String,
     /// `WARM_UP_CONNECTIONS`: open the S3 and SNS connections during init (default on).
     pub warm_up: bool,
 }
@@ -30,6 +32,7 @@ impl Config {
         Ok(Self {
             bucket: required("S3_BUCKET")?,
             topic_arn: required("SNS_TOPIC_ARN")?,
+            history_table: required("HISTORY_TABLE")?,
             warm_up: lambda_support::warm::enabled(&lookup),
         })
     }
@@ -40,16 +43,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn both_variables_are_required() {
+    fn every_variable_is_required() {
         let only_bucket = Config::from_lookup(|name| (name == "S3_BUCKET").then(|| "b".into()));
         assert_eq!(
             only_bucket.unwrap_err().to_string(),
             "missing required environment variable SNS_TOPIC_ARN"
         );
-        let both = Config::from_lookup(|name| Some(format!("{name}-value"))).unwrap();
+        let all = Config::from_lookup(|name| Some(format!("{name}-value"))).unwrap();
         assert_eq!(
-            (both.bucket.as_str(), both.topic_arn.as_str()),
-            ("S3_BUCKET-value", "SNS_TOPIC_ARN-value")
+            (
+                all.bucket.as_str(),
+                all.topic_arn.as_str(),
+                all.history_table.as_str()
+            ),
+            (
+                "S3_BUCKET-value",
+                "SNS_TOPIC_ARN-value",
+                "HISTORY_TABLE-value"
+            )
+        );
+        let no_history =
+            Config::from_lookup(|name| (name != "HISTORY_TABLE").then(|| format!("{name}-value")));
+        assert_eq!(
+            no_history.unwrap_err().to_string(),
+            "missing required environment variable HISTORY_TABLE"
         );
     }
 }

@@ -10,21 +10,46 @@ use aws_lambda_events::dynamodb::EventRecord;
 use domain::ItemId;
 
 use crate::{
-    record::{self, ChangeRecord},
+    record::{self, ChangeRecord, Poison},
     steps::StepError,
 };
 
+/// Where a record is: its position in the batch and its item's queue.
+#[derive(Debug, Clone, Copy)]
+pub struct Position {
+    pub index: usize,
+    queue: usize,
+}
+
 /// A decoded record on its way through the steps.
 pub struct Queued {
-    /// Its position in the batch.
-    pub index: usize,
+    pub at: Position,
     pub record: ChangeRecord,
+}
+
+/// A record that can never be processed, on its way to the quarantine.
+pub struct Poisoned {
+    pub at: Position,
+    pub reason: Poison,
+}
+
+/// The next record of every item still going, in batch order.
+#[derive(Default)]
+pub struct Wave {
+    pub changes: Vec<Queued>,
+    pub poisoned: Vec<Poisoned>,
+}
+
+impl Wave {
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty() && self.poisoned.is_empty()
+    }
 }
 
 /// The records of one batch, queued per item, and what failed so far.
 #[derive(Default)]
 pub struct ItemQueues {
-    queues: Vec<VecDeque<(usize, Result<ChangeRecord, StepError>)>>,
+    queues: Vec<VecDeque<(usize, Result<ChangeRecord, Poison>)>>,
     by_item: HashMap<ItemId, usize>,
     /// Record index → why it failed.
     failed: BTreeMap<usize, StepError>,
@@ -40,17 +65,17 @@ pub struct Failures {
 }
 
 impl ItemQueues {
-    /// Decodes the batch; records whose keys do not decode form queues of their own (they
+    /// Decodes the batch; records whose keys hold no item id form queues of their own (they
     /// cannot be tied to an item).
     pub fn new(records: &[EventRecord]) -> Self {
         let mut queues = Self::default();
         for (index, event_record) in records.iter().enumerate() {
             let decoded = record::decode(event_record);
             let item = match &decoded {
-                Ok(record) => Some(record.change.item_id()),
+                Ok(record) => Some(record.item_id.clone()),
                 Err(_) => record::item_id(event_record),
             };
-            let pending = (index, decoded.map_err(|e| StepError::new("decode", e)));
+            let pending = (index, decoded);
             match item {
                 Some(item) => {
                     let next = queues.queues.len();
@@ -66,31 +91,32 @@ impl ItemQueues {
         queues
     }
 
-    /// The next record of every item still going, in batch order; a record that did not
-    /// decode fails on the spot and stops its item. Empty once every queue is.
-    pub fn next_wave(&mut self) -> Vec<Queued> {
-        let mut wave = Vec::new();
-        for q in 0..self.queues.len() {
-            match self.queues[q].pop_front() {
-                Some((index, Ok(record))) => wave.push(Queued { index, record }),
-                Some((index, Err(error))) => self.stop(q, index, error),
+    /// The next record of every item still going, in batch order. Empty once every queue is.
+    pub fn next_wave(&mut self) -> Wave {
+        let mut wave = Wave::default();
+        for queue in 0..self.queues.len() {
+            match self.queues[queue].pop_front() {
+                Some((index, Ok(record))) => wave.changes.push(Queued {
+                    at: Position { index, queue },
+                    record,
+                }),
+                Some((index, Err(reason))) => wave.poisoned.push(Poisoned {
+                    at: Position { index, queue },
+                    reason,
+                }),
                 None => {}
             }
         }
-        wave.sort_by_key(|queued| queued.index);
+        wave.changes.sort_by_key(|queued| queued.at.index);
+        wave.poisoned.sort_by_key(|poisoned| poisoned.at.index);
         wave
     }
 
     /// Marks a record failed and stops its item.
-    pub fn fail(&mut self, failed: Queued, error: StepError) {
-        let q = self.by_item[&failed.record.change.item_id()];
-        self.stop(q, failed.index, error);
-    }
-
-    fn stop(&mut self, q: usize, index: usize, error: StepError) {
-        self.failed.insert(index, error);
-        self.skipped += self.queues[q].len();
-        self.queues[q].clear();
+    pub fn fail(&mut self, at: Position, error: StepError) {
+        self.failed.insert(at.index, error);
+        self.skipped += self.queues[at.queue].len();
+        self.queues[at.queue].clear();
     }
 
     pub fn into_failures(self) -> Failures {

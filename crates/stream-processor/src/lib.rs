@@ -3,15 +3,18 @@
 //! notification), at least once, in order per item; a failure is reported back to Lambda as
 //! a partial batch failure, never swallowed.
 //!
-//! - [`record`] decodes stream records into domain [`domain::ItemChange`]s;
+//! - [`record`] decodes stream records into changes, tolerantly (items the original service
+//!   wrote included);
 //! - [`steps`] holds the side effects, one module each ([`steps::archive`] writes the S3
 //!   objects, [`steps::notify`] publishes to SNS), behind one trait, [`steps::Step`];
 //! - `item_queues` holds each item's records so they go in stream order;
+//! - [`quarantine`] keeps the records that can never be processed, so they hold nothing up;
 //! - [`processor`] runs the waves through the steps and computes `batchItemFailures`.
 
 mod config;
 mod item_queues;
 pub mod processor;
+pub mod quarantine;
 pub mod record;
 pub mod steps;
 

@@ -1,8 +1,5 @@
 use lambda_runtime::{Error, run, service_fn};
-use stream_processor::{
-    Config, Processor,
-    steps::{self, Clients},
-};
+use stream_processor::{Config, Processor, steps::Clients};
 
 /// One thread: Lambda hands a process one invocation at a time, and a worker pool only adds
 /// wake-ups between threads (a current-thread runtime measured ~20 % less CPU per warm
@@ -20,10 +17,11 @@ async fn main() -> Result<(), Error> {
     let clients = Clients {
         s3: aws_sdk_s3::Client::from_conf(s3),
         sns: aws_sdk_sns::Client::new(&shared),
+        dynamodb: aws_sdk_dynamodb::Client::new(&shared),
     };
     if config.warm_up {
         clients.open_connections(&config).await;
     }
-    let processor = Processor::new(steps::all(&config, clients));
+    let processor = Processor::with_clients(&config, clients);
     run(service_fn(|event| processor.handle(event))).await
 }

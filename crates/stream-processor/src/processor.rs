@@ -12,7 +12,8 @@
 //! Work happens in waves (`item_queues`): wave n takes the n-th pending record of every
 //! item still going and runs them through the first step, the ones that passed through the
 //! second, and so on. A notification therefore always points at an archive object that
-//! exists.
+//! exists. A poison record in a wave goes to the [`Quarantine`] instead, and counts as
+//! done once it is there: the later records of its item carry on.
 
 use std::{collections::BTreeMap, time::Instant};
 
@@ -23,18 +24,27 @@ use aws_lambda_events::{
 use lambda_runtime::{Error, LambdaEvent};
 
 use crate::{
-    item_queues::{Failures, ItemQueues, Queued},
+    Config,
+    item_queues::{Failures, ItemQueues, Poisoned, Queued},
+    quarantine::{self, Quarantine},
     record,
-    steps::{AnyStep, Archive, Notifier, Step, Steps},
+    steps::{self, AnyStep, Archive, Clients, History, Notifier, Step, StepError, Steps},
 };
 
 pub struct Processor {
     steps: Steps,
+    quarantine: Quarantine,
 }
 
 impl Processor {
-    pub fn new(steps: Steps) -> Self {
-        Self { steps }
+    pub fn new(steps: Steps, quarantine: Quarantine) -> Self {
+        Self { steps, quarantine }
+    }
+
+    /// Every step of [`steps::all`], and the quarantine in the archive bucket.
+    pub fn with_clients(config: &Config, clients: Clients) -> Self {
+        let quarantine = Quarantine::new(clients.s3.clone(), &config.bucket);
+        Self::new(steps::all(config, clients), quarantine)
     }
 
     /// The Lambda entry point: a batch in, the partial batch response out.
@@ -47,11 +57,16 @@ impl Processor {
         let mut queues = ItemQueues::new(records);
         // Step name → changes that went through it.
         let mut passed = BTreeMap::<&str, usize>::new();
+        let mut quarantined = 0;
         loop {
-            let mut wave = queues.next_wave();
+            let wave = queues.next_wave();
             if wave.is_empty() {
                 break;
             }
+            quarantined += self
+                .quarantine_all(records, wave.poisoned, &mut queues)
+                .await;
+            let mut wave = wave.changes;
             for step in self.steps.iter() {
                 wave = run_step(step, wave, &mut queues).await;
                 *passed.entry(step.name()).or_default() += wave.len();
@@ -81,7 +96,9 @@ impl Processor {
         tracing::info!(
             records = records.len(),
             archived = passed(Archive::NAME),
+            recorded = passed(History::NAME),
             notified = passed(Notifier::NAME),
+            quarantined,
             failed = failed.len(),
             skipped,
             first_failed_sequence_number = first_failed.as_deref().unwrap_or_default(),
@@ -96,6 +113,39 @@ impl Processor {
         }
         response
     }
+
+    /// Quarantines a wave's poison records; how many are there now (the rest failed).
+    async fn quarantine_all(
+        &self,
+        records: &[EventRecord],
+        poisoned: Vec<Poisoned>,
+        queues: &mut ItemQueues,
+    ) -> usize {
+        let pairs: Vec<_> = poisoned
+            .iter()
+            .map(|p| (&records[p.at.index], &p.reason))
+            .collect();
+        let results = self.quarantine.run(&pairs).await;
+        let mut stored = 0;
+        for (poisoned, result) in poisoned.iter().zip(results) {
+            let record = &records[poisoned.at.index];
+            match result {
+                Ok(()) => {
+                    stored += 1;
+                    tracing::warn!(
+                        index = poisoned.at.index,
+                        sequence_number = record.change.sequence_number.as_deref().unwrap_or_default(),
+                        event_name = %record.event_name,
+                        reason = %poisoned.reason,
+                        key = quarantine::key_of(record),
+                        "record quarantined"
+                    );
+                }
+                Err(error) => queues.fail(poisoned.at, StepError::new("quarantine", error)),
+            }
+        }
+        stored
+    }
 }
 
 /// Runs a wave through one step; the changes that passed, in the same order. A change that
@@ -107,7 +157,7 @@ async fn run_step(step: &dyn AnyStep, wave: Vec<Queued>, queues: &mut ItemQueues
     for (queued, result) in wave.into_iter().zip(results) {
         match result {
             Ok(()) => passed.push(queued),
-            Err(error) => queues.fail(queued, error),
+            Err(error) => queues.fail(queued.at, error),
         }
     }
     passed
@@ -142,7 +192,7 @@ mod tests {
             changes
                 .iter()
                 .map(|change| {
-                    let kind = change.change.kind().event_type();
+                    let kind = change.kind.event_type();
                     seen.push(format!("{} {kind}", self.label));
                     if self.fails == Some(kind) {
                         Err(Refused)
@@ -167,11 +217,18 @@ mod tests {
             fails,
             seen: seen.clone(),
         };
+        // Never called: every record of the sample decodes.
+        let unused_s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::Config::builder()
+                .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
+                .build(),
+        );
         let processor = Processor::new(
             Steps::default()
                 .then(step("first", None))
                 .then(step("second", Some("updated")))
                 .then(step("third", None)),
+            Quarantine::new(unused_s3, "unused"),
         );
 
         let response = processor.process(&event.records).await;

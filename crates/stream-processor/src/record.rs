@@ -1,10 +1,20 @@
-//! Stream records (the `aws_lambda_events` model) decoded into domain changes. A record
-//! that cannot be decoded is an error value naming why, never a panic.
+//! Stream records (the `aws_lambda_events` model) decoded into changes, tolerantly: an image
+//! the original Python service wrote is read by domain's [`StoredItem`] rules (as items-api
+//! reads it), and one that cannot be represented at all is still a change, archived and
+//! notified from its attributes as stored. Only a record that can never be processed (no
+//! item id, an unknown event, no image, no sequence number) is a [`Poison`] record, which
+//! the processor quarantines instead of retrying. Never a panic.
 
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
-use domain::{ChangeKind, ItemChange, ItemId};
+use domain::{
+    ChangeKind, HistoryEvent, INTERNAL_ATTRIBUTES, ItemChange, ItemId, Status, StoredItem,
+    UnrepresentableItem,
+};
 use serde::Deserialize;
+use serde_json::{Map, Value};
+
+mod document;
 
 /// One decoded stream record.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,19 +24,63 @@ pub struct ChangeRecord {
     pub sequence_number: String,
     /// When DynamoDB made the change (`ApproximateCreationDateTime`), not when we run.
     pub changed_at: DateTime<Utc>,
-    pub change: ItemChange,
+    pub kind: ChangeKind,
+    pub item_id: ItemId,
+    /// The image the change is about (the new one for creates and updates, the last one for
+    /// deletes) as stored: its attributes at the top level, ours and any other, our internal
+    /// ones left out. What the archive object holds.
+    pub document: Map<String, Value>,
+    /// Names of the attributes the change changed (for an update; empty otherwise): the
+    /// client-visible fields when both images read as items, else the stored attributes
+    /// that differ (never values).
+    pub changed_fields: Vec<String>,
+    /// The change read as items, or what kept an image from being read as one.
+    pub change: Result<ItemChange, UnrepresentableItem>,
+    /// The new image's `restored_version` (an internal attribute, so not in `document`; set
+    /// by a restore, see `domain::history`): the history calls the change `restored` when
+    /// it is the image's version.
+    pub restored_version: Option<u64>,
 }
 
-/// Why a record could not become a [`ChangeRecord`]. Messages never carry item values.
+impl ChangeRecord {
+    /// The image's version: 0 for an item of the original service (it kept none), and for
+    /// an unrepresentable image whose `version` is not a number.
+    pub fn version(&self) -> u64 {
+        match &self.change {
+            Ok(change) => change.image().version,
+            Err(_) => self
+                .document
+                .get("version")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+        }
+    }
+
+    /// What happened, as archive metadata, notifications and the history name it: a create,
+    /// an update or a delete, or a restore (a write marked with the version it made).
+    pub fn event(&self) -> HistoryEvent {
+        HistoryEvent::of(self.kind, self.version(), self.restored_version)
+    }
+
+    /// The image's status, if it has a valid one (an unrepresentable image may not: its
+    /// stored text is then not repeated, as it could be anything).
+    pub fn status(&self) -> Option<Status> {
+        match &self.change {
+            Ok(change) => Some(change.image().status),
+            Err(_) => self.document.get("status")?.as_str()?.parse().ok(),
+        }
+    }
+}
+
+/// A record that can never be processed, whatever is retried: the processor quarantines it
+/// (see `crate::quarantine`) and the batch moves on.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum DecodeError {
+pub enum Poison {
     #[error("keys do not hold an item id")]
     NoItemId,
     /// The stream's `eventName` is none of INSERT, MODIFY, REMOVE (domain's message).
     #[error("{0}")]
     EventName(String),
-    #[error("{image} does not decode: {reason}")]
-    Image { image: &'static str, reason: String },
     #[error("{0:?} record lacks the image it needs (stream view must be NEW_AND_OLD_IMAGES)")]
     MissingImage(ChangeKind),
     #[error("no SequenceNumber")]
@@ -38,68 +92,100 @@ struct Keys {
     id: ItemId,
 }
 
-/// The id in the record's keys, when they decode.
+/// The id in the record's keys, when they hold a valid one.
 pub fn item_id(record: &EventRecord) -> Option<ItemId> {
     serde_dynamo::from_item::<_, Keys>(record.change.keys.clone())
         .ok()
         .map(|keys| keys.id)
 }
 
-pub fn decode(record: &EventRecord) -> Result<ChangeRecord, DecodeError> {
-    if item_id(record).is_none() {
-        return Err(DecodeError::NoItemId);
-    }
-    let kind: ChangeKind = record.event_name.parse().map_err(DecodeError::EventName)?;
-    let image = |image: &'static str, attributes: &serde_dynamo::Item| {
-        if attributes.is_empty() {
-            return Ok(None);
-        }
-        serde_dynamo::from_item(attributes.clone())
-            .map(Some)
-            .map_err(|e| DecodeError::Image {
-                image,
-                reason: redact_quoted(&e.to_string()),
-            })
-    };
-    let old = image("OldImage", &record.change.old_image)?;
-    let new = image("NewImage", &record.change.new_image)?;
-    let change = ItemChange::from_images(kind, old, new).ok_or(DecodeError::MissingImage(kind))?;
+pub fn decode(record: &EventRecord) -> Result<ChangeRecord, Poison> {
+    let item_id = item_id(record).ok_or(Poison::NoItemId)?;
+    let kind: ChangeKind = record.event_name.parse().map_err(Poison::EventName)?;
     let sequence_number = record
         .change
         .sequence_number
         .clone()
-        .ok_or(DecodeError::NoSequenceNumber)?;
+        .ok_or(Poison::NoSequenceNumber)?;
+    let (old, new) = (
+        present(&record.change.old_image),
+        present(&record.change.new_image),
+    );
+    let about = match kind {
+        ChangeKind::Insert | ChangeKind::Modify => new,
+        ChangeKind::Remove => old,
+    };
+    let about = about.ok_or(Poison::MissingImage(kind))?;
+    if kind == ChangeKind::Modify && old.is_none() {
+        return Err(Poison::MissingImage(kind));
+    }
+    let read = |image: Option<&serde_dynamo::Item>| image.map(read_item).transpose();
+    let change = read(old).and_then(|old| {
+        let new = read(new)?;
+        Ok(ItemChange::from_images(kind, old, new).expect("the images the kind needs are there"))
+    });
+    let changed_fields = match (&change, kind, old, new) {
+        (Ok(change), ..) => change
+            .changed_fields()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        (Err(_), ChangeKind::Modify, Some(old), Some(new)) => document::differing(old, new),
+        (Err(_), ..) => Vec::new(),
+    };
     Ok(ChangeRecord {
         event_id: record.event_id.clone(),
         sequence_number,
         changed_at: record.change.approximate_creation_date_time,
+        kind,
+        item_id,
+        document: document::of(about),
+        changed_fields,
         change,
+        restored_version: restored_version(new),
     })
 }
 
-/// serde's messages quote the offending value (`invalid type: string "a@b.c"`); logs must
-/// not carry item values, so every quoted part is blanked.
-fn redact_quoted(message: &str) -> String {
-    let mut redacted = String::with_capacity(message.len());
-    for (n, part) in message.split('"').enumerate() {
-        if n > 0 {
-            redacted.push('"');
-        }
-        redacted.push_str(if n % 2 == 1 { "…" } else { part });
+/// A new image's `restored_version`, when it has a numeric one.
+fn restored_version(new: Option<&serde_dynamo::Item>) -> Option<u64> {
+    match new?.get(domain::history::RESTORED_VERSION)? {
+        serde_dynamo::AttributeValue::N(version) => version.parse().ok(),
+        _ => None,
     }
-    redacted
+}
+
+/// An image, unless the record has none (an empty map).
+fn present(image: &serde_dynamo::Item) -> Option<&serde_dynamo::Item> {
+    (!image.is_empty()).then_some(image)
+}
+
+/// An image read the way items-api reads a stored item: attribute by attribute (a kind of
+/// value JSON has no form for, binary, makes it unrepresentable), then [`StoredItem`]'s rules.
+fn read_item(image: &serde_dynamo::Item) -> Result<domain::Item, UnrepresentableItem> {
+    let mut stored = Map::new();
+    let mut undecodable = Vec::new();
+    for (name, value) in image.iter() {
+        match serde_dynamo::from_attribute_value::<_, Value>(value.clone()) {
+            Ok(value) => {
+                stored.insert(name.clone(), value);
+            }
+            Err(_) => undecodable.push(name.clone()),
+        }
+    }
+    if !undecodable.is_empty() {
+        undecodable.sort();
+        return Err(UnrepresentableItem {
+            id: stored.get("id").and_then(Value::as_str).map(str::to_owned),
+            attributes: undecodable,
+        });
+    }
+    StoredItem::from(stored).into_item()
+}
+
+/// Whether an attribute is ours but not the item's (never archived, never compared).
+fn internal(name: &str) -> bool {
+    INTERNAL_ATTRIBUTES.contains(&name)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quoted_values_are_blanked() {
-        assert_eq!(
-            redact_quoted(r#"invalid type: string "a@b.c", expected u64"#),
-            r#"invalid type: string "…", expected u64"#
-        );
-        assert_eq!(redact_quoted("no quotes"), "no quotes");
-    }
-}
+mod tests;

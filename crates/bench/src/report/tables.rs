@@ -89,14 +89,14 @@ impl Results {
     fn cold_table(&self, out: &mut String) {
         let _ = writeln!(
             out,
-            "Cold start, {} fresh processes each (ms, p50 (max); init = spawn → first `next`; first response = spawn → response of `GET /items/{{id}}`; first request = first `next` → that response):\n",
+            "Cold start, {} fresh processes each (ms, p50 (max); init = spawn → first `next`, init CPU = the CPU the process used in it; first response = spawn → response of `GET /items/{{id}}`; first request = first `next` → that response):\n",
             self.cold_runs
         );
         let _ = writeln!(
             out,
-            "| MB | function | init | first response | first request after init | init / floor | cap in force |"
+            "| MB | function | init | init CPU | first response | first request after init | init / floor | cap in force |"
         );
-        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---|");
+        let _ = writeln!(out, "|---:|---|---:|---:|---:|---:|---:|---|");
         for run in &self.sizes {
             let floor = run.cold(FLOOR).map(|floor| floor.init.p50);
             for (name, cold) in &run.cold {
@@ -105,9 +105,10 @@ impl Results {
                     .unwrap_or_default();
                 let _ = writeln!(
                     out,
-                    "| {} | {name} | {} | {} | {} | {ratio} | {}/{} runs |",
+                    "| {} | {name} | {} | {} | {} | {} | {ratio} | {}/{} runs |",
                     run.memory_mb,
                     p50_max(&cold.init),
+                    p50_max(&cold.init_cpu),
                     p50_max(&cold.first_response),
                     p50_max(&cold.first_request),
                     cold.capped_runs,

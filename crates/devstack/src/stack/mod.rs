@@ -25,7 +25,9 @@ pub use options::{
     DEFAULT_API_KEY, DynamoBackend, FaultOptions, MotoBackend, StackOptions, workspace_binaries,
 };
 use resources::Resources;
-pub use resources::{BUCKET_NAME, DEAD_LETTER_QUEUE, INBOX_QUEUE, TABLE_NAME, TOPIC_NAME};
+pub use resources::{
+    BUCKET_NAME, DEAD_LETTER_QUEUE, HISTORY_TABLE_NAME, INBOX_QUEUE, TABLE_NAME, TOPIC_NAME,
+};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 

@@ -2,6 +2,9 @@
 //! created on the backends if missing (a persisted table survives restarts), with the local
 //! names of what `!Ref`/`!GetAtt` yields for them. Types with no local part (roles, log
 //! groups, alarms) are left out; the API and the functions are later phases.
+//!
+//! Tables are named by their logical id ([`local_table_name`]); of every other type
+//! template.yaml declares one, with the fixed name below.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,9 +14,11 @@ use crate::{
     stack::{BoxError, Progress},
 };
 
-/// The local name of each type's resource: template.yaml declares one of each (a second of a
-/// type is refused, as it would need a name of its own).
+/// The local name of each type's resource: template.yaml declares one of each but tables
+/// (a second of another type is refused, as it would need a name of its own).
 pub const TABLE_NAME: &str = "items";
+/// `HistoryTable`'s local name (see [`local_table_name`]).
+pub const HISTORY_TABLE_NAME: &str = "items-history";
 pub const BUCKET_NAME: &str = "items-archive";
 pub const TOPIC_NAME: &str = "items-notifications";
 pub const DEAD_LETTER_QUEUE: &str = "items-stream-dlq";
@@ -44,15 +49,18 @@ impl Resources {
         for (logical_id, kind) in template.resource_types() {
             let (local_name, description) = match kind {
                 "AWS::DynamoDB::Table" => {
-                    let stream = create_table(template, logical_id, clients).await?;
+                    let name = local_table_name(logical_id);
+                    let stream = create_table(template, logical_id, &name, clients).await?;
                     let description = match stream {
-                        Some(_) => format!("table {TABLE_NAME} (+ stream)"),
-                        None => format!("table {TABLE_NAME}"),
+                        Some(_) => format!("table {name} (+ stream)"),
+                        None => format!("table {name}"),
                     };
                     if let Some(arn) = stream {
                         resources.streams.insert(logical_id.to_string(), arn);
                     }
-                    (TABLE_NAME.to_string(), description)
+                    resources.names.insert(logical_id.to_string(), name.clone());
+                    created.push(description);
+                    continue;
                 }
                 "AWS::S3::Bucket" => {
                     // An error here is a bucket that exists already.
@@ -87,16 +95,35 @@ impl Resources {
     }
 }
 
+/// A table's local name: `ItemsTable` is `items` (the name the persisted `.dev` database and
+/// the tools know), any other `items-` and its logical id in kebab case without `Table`
+/// (`HistoryTable` → `items-history`).
+pub fn local_table_name(logical_id: &str) -> String {
+    let stem = logical_id.strip_suffix("Table").unwrap_or(logical_id);
+    if stem == "Items" {
+        return TABLE_NAME.to_string();
+    }
+    let mut name = String::from(TABLE_NAME);
+    for c in stem.chars() {
+        if c.is_ascii_uppercase() {
+            name.push('-');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    name
+}
+
 /// Creates the table unless it exists; its stream's ARN, if it has one.
 async fn create_table(
     template: &Template,
     logical_id: &str,
+    name: &str,
     clients: &LocalClients,
 ) -> Result<Option<String>, BoxError> {
     let existing = clients
         .dynamodb
         .describe_table()
-        .table_name(TABLE_NAME)
+        .table_name(name)
         .send()
         .await
         .ok()
@@ -106,7 +133,7 @@ async fn create_table(
     }
     let created = template
         .table(logical_id)?
-        .apply(clients.dynamodb.create_table().table_name(TABLE_NAME))
+        .apply(clients.dynamodb.create_table().table_name(name))
         .send()
         .await?;
     Ok(created.table_description.and_then(|t| t.latest_stream_arn))
@@ -156,4 +183,16 @@ async fn create_queue(clients: &LocalClients, name: &str) -> Result<String, BoxE
         .await?
         .queue_url
         .ok_or("no queue URL")?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_are_named_by_their_logical_id() {
+        assert_eq!(local_table_name("ItemsTable"), TABLE_NAME);
+        assert_eq!(local_table_name("HistoryTable"), HISTORY_TABLE_NAME);
+        assert_eq!(local_table_name("AuditLogTable"), "items-audit-log");
+    }
 }

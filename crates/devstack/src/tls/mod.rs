@@ -1,9 +1,9 @@
 //! HTTPS for the functions' AWS endpoints, as on AWS, where every endpoint is HTTPS and a
 //! function's first call pays a TLS handshake: a CA made at start, a TLS proxy in front of
 //! each backend the functions reach (dynoxide, moto, or a fault proxy), and a CA bundle
-//! file the functions trust through `SSL_CERT_FILE`: the bundle they would have trusted
-//! anyway (the system's, or a company proxy's CA the user set) with this CA appended, so
-//! loading the roots costs what it costs on Lambda. The stack itself, its stream poller and
+//! file the functions trust through `SSL_CERT_FILE`: the bundle their template gives them
+//! (none for this project's: on Lambda they read no file) with this CA appended, so loading
+//! the roots costs what it costs on Lambda plus one certificate. The stack itself, its stream poller and
 //! the tests' clients keep reaching the backends directly.
 
 mod authority;

@@ -3,10 +3,7 @@
 //! 409 `TRANSACTION_CANCELED` with each failed operation's reason; nothing written but on 200.
 
 use domain::{Item, Timestamp};
-use lambda_http::{
-    Body, Response,
-    http::{StatusCode, header::HeaderName},
-};
+use lambda_http::{Body, Response, http::StatusCode};
 use serde::Serialize;
 
 use super::Call;
@@ -14,7 +11,7 @@ use crate::{
     ApiError,
     batch::{self, BatchMark, BatchOutcome, Operation},
     headers,
-    response::{self, check_body_size, with_header},
+    response::{self, check_body_size},
     store::ItemStore,
 };
 
@@ -57,13 +54,6 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
             item,
         })
         .collect();
-    let mut response = response::json(StatusCode::OK, &BatchBody { results });
-    if replayed {
-        response = with_header(
-            response,
-            HeaderName::from_static("idempotent-replayed"),
-            "true",
-        );
-    }
-    Ok(response)
+    let response = response::json(StatusCode::OK, &BatchBody { results });
+    Ok(response::replayed_if(response, replayed))
 }

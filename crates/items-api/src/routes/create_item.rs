@@ -47,12 +47,5 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
     let mut response = response::json(StatusCode::CREATED, &item);
     response = with_header(response, header::LOCATION, &location);
     response = with_header(response, header::ETAG, &item.etag());
-    if replayed {
-        response = with_header(
-            response,
-            header::HeaderName::from_static("idempotent-replayed"),
-            "true",
-        );
-    }
-    Ok(response)
+    Ok(response::replayed_if(response, replayed))
 }

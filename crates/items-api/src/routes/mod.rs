@@ -10,8 +10,11 @@ mod batch_items;
 mod create_item;
 mod delete_item;
 mod get_item;
+mod get_version;
 mod list_items;
+mod list_versions;
 mod preflight;
+mod restore_item;
 mod update_item;
 
 use std::{future::Future, pin::Pin};
@@ -19,13 +22,14 @@ use std::{future::Future, pin::Pin};
 use domain::ItemId;
 use lambda_http::{Body, Request, Response, http::Method};
 
-use crate::{ApiError, cursor::CursorSigner, store::ItemStore};
+use crate::{ApiError, archive_links::ArchiveLinks, cursor::CursorSigner, store::ItemStore};
 
 /// What a handler is given: the routed request, the values of its path's `{parameters}`,
 /// and the app's parts.
 pub struct Call<'a, S> {
     pub store: &'a S,
     pub cursors: &'a CursorSigner,
+    pub archive: &'a ArchiveLinks,
     pub request: &'a Request,
     /// Scope of idempotency keys: the caller's API key, so two clients never share one.
     pub caller: &'a str,
@@ -36,6 +40,7 @@ impl<S> Call<'_, S> {
     pub fn new<'a>(
         store: &'a S,
         cursors: &'a CursorSigner,
+        archive: &'a ArchiveLinks,
         request: &'a Request,
         caller: &'a str,
         params: PathParams<'a>,
@@ -43,6 +48,7 @@ impl<S> Call<'_, S> {
         Call {
             store,
             cursors,
+            archive,
             request,
             caller,
             params,
@@ -52,14 +58,18 @@ impl<S> Call<'_, S> {
     /// The `{id}` of the path, which must be an item id. API Gateway (REST) passes the path
     /// percent-encoded, so `a%2Fb` is one segment that decodes to the invalid id `a/b`.
     fn item_id(&self) -> Result<ItemId, ApiError> {
-        let id = self
-            .params
-            .get("id")
-            .ok_or_else(|| ApiError::Internal("route without an {id} asked for one".into()))?;
+        let id = self.param("id")?;
         let id = percent_encoding::percent_decode_str(id)
             .decode_utf8()
             .map_err(|_| ApiError::InvalidId)?;
         ItemId::parse(&id).map_err(|_| ApiError::InvalidId)
+    }
+
+    /// A `{parameter}` of the route's resource, as the path has it.
+    fn param(&self, name: &str) -> Result<&str, ApiError> {
+        self.params
+            .get(name)
+            .ok_or_else(|| ApiError::Internal(format!("route without {{{name}}} asked for it")))
     }
 
     fn body(&self) -> &[u8] {
@@ -113,6 +123,18 @@ pub fn table<S: ItemStore>() -> Vec<Route<S>> {
         route(Method::DELETE, "/items/{id}", "deleteItem", |c| {
             Box::pin(delete_item::handle(c))
         }),
+        route(Method::GET, "/items/{id}/versions", "listVersions", |c| {
+            Box::pin(list_versions::handle(c))
+        }),
+        route(
+            Method::GET,
+            "/items/{id}/versions/{version}",
+            "getVersion",
+            |c| Box::pin(get_version::handle(c)),
+        ),
+        route(Method::POST, "/items/{id}/restore", "restoreItem", |c| {
+            Box::pin(restore_item::handle(c))
+        }),
         // CORS preflights: API Gateway answers them itself, but a direct invoke may not.
         route(Method::OPTIONS, "/items", "itemsPreflight", |c| {
             Box::pin(preflight::handle(c))
@@ -126,6 +148,24 @@ pub fn table<S: ItemStore>() -> Vec<Route<S>> {
         route(Method::OPTIONS, "/items/{id}", "itemPreflight", |c| {
             Box::pin(preflight::handle(c))
         }),
+        route(
+            Method::OPTIONS,
+            "/items/{id}/versions",
+            "versionsPreflight",
+            |c| Box::pin(preflight::handle(c)),
+        ),
+        route(
+            Method::OPTIONS,
+            "/items/{id}/versions/{version}",
+            "versionPreflight",
+            |c| Box::pin(preflight::handle(c)),
+        ),
+        route(
+            Method::OPTIONS,
+            "/items/{id}/restore",
+            "restorePreflight",
+            |c| Box::pin(preflight::handle(c)),
+        ),
     ]
 }
 
@@ -248,6 +288,32 @@ mod tests {
         ] {
             assert_eq!(lookup(method, &item), format!("{operation} id={ID}"));
         }
+    }
+
+    #[test]
+    fn routes_history_paths() {
+        let item = format!("/items/{ID}");
+        assert_eq!(
+            lookup(Method::GET, &format!("{item}/versions")),
+            format!("listVersions id={ID}")
+        );
+        assert_eq!(
+            lookup(Method::GET, &format!("{item}/versions/3")),
+            format!("getVersion id={ID} version=3")
+        );
+        assert_eq!(
+            lookup(Method::POST, &format!("{item}/restore")),
+            format!("restoreItem id={ID}")
+        );
+        assert_eq!(
+            lookup(Method::GET, &format!("{item}/restore")),
+            "405 POST, OPTIONS"
+        );
+        assert_eq!(
+            lookup(Method::DELETE, &format!("{item}/versions/3")),
+            "405 GET, OPTIONS"
+        );
+        assert_eq!(lookup(Method::GET, &format!("{item}/versions/3/x")), "404");
     }
 
     #[test]

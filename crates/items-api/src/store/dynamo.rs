@@ -21,7 +21,8 @@ use crate::{
 };
 
 use super::{
-    AttributeMap, CreateOutcome, ItemStore, ListFilter, Page, Precondition,
+    AttributeMap, CreateOutcome, HistoryEntry, ItemStore, ListFilter, Page, Precondition,
+    RestoreOutcome, RestoreRequest, VersionPage, attributes,
     listing::{created_at_condition, index_of, sorted},
     projection,
     stored::{decode, decode_view, decode_views},
@@ -34,14 +35,32 @@ use super::{
 pub struct DynamoStore {
     pub(super) client: Client,
     pub(super) table: String,
+    /// The history table (see `history`).
+    pub(super) history: String,
 }
 
 impl DynamoStore {
+    /// The store of `table`, with its history in [`Self::default_history_table`].
     pub fn new(client: Client, table: impl Into<String>) -> Self {
+        let table = table.into();
         Self {
             client,
-            table: table.into(),
+            history: Self::default_history_table(&table),
+            table,
         }
+    }
+
+    /// The history in another table than the default.
+    pub fn with_history_table(self, history: impl Into<String>) -> Self {
+        Self {
+            history: history.into(),
+            ..self
+        }
+    }
+
+    /// `<table>-history`: the local stack's name for it, and what `HISTORY_TABLE` defaults to.
+    pub fn default_history_table(table: &str) -> String {
+        format!("{table}-history")
     }
 
     /// Opens the connection to DynamoDB (during init, see `lambda_support::warm`): a
@@ -62,8 +81,8 @@ impl DynamoStore {
     }
 }
 
-pub(super) fn to_attributes<T: Serialize>(value: &T) -> Result<AttributeMap, ApiError> {
-    serde_dynamo::to_item(value).map_err(|e| ApiError::Internal(format!("encoding item: {e}")))
+pub(super) fn to_attributes(item: &Item) -> Result<AttributeMap, ApiError> {
+    attributes::encode(item).map_err(|e| ApiError::Internal(format!("encoding item: {e}")))
 }
 
 pub(super) fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, ApiError> {
@@ -337,5 +356,27 @@ impl ItemStore for DynamoStore {
             next,
             left_out,
         })
+    }
+
+    async fn versions(
+        &self,
+        id: ItemId,
+        limit: u16,
+        start: Option<CursorKey>,
+    ) -> Result<VersionPage, ApiError> {
+        self.history_page(id, limit, start).await
+    }
+
+    async fn version(&self, id: ItemId, version: u64) -> Result<Option<HistoryEntry>, ApiError> {
+        self.history_entry(&id, Some(version)).await
+    }
+
+    async fn restore(
+        &self,
+        id: ItemId,
+        request: &RestoreRequest,
+        now: Timestamp,
+    ) -> Result<RestoreOutcome, ApiError> {
+        self.restore_item(id, request, now).await
     }
 }

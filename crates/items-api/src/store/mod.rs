@@ -3,9 +3,12 @@
 //! first update of an item the original service stored is two: see `update`); a batch is
 //! one transaction of them.
 
+pub mod attributes;
 mod dynamo;
+mod history;
 mod listing;
 mod projection;
+mod restore;
 mod stored;
 mod transact;
 mod update;
@@ -25,9 +28,15 @@ use crate::{
 };
 
 pub use dynamo::DynamoStore;
+pub use history::{HistoryEntry, VersionPage};
+pub use restore::{RestoreMark, RestoreOutcome, RestoreRequest};
 
-/// A stored item as DynamoDB gives it.
-type AttributeMap = std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>;
+/// A history entry's image as clients see it (an image that cannot be shown is a 422).
+pub fn decode_image(image: AttributeMap) -> Result<Item, ApiError> {
+    stored::decode(image)
+}
+
+use attributes::AttributeMap;
 
 /// What a conditional write requires of the stored item (from `If-Match`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,4 +145,28 @@ pub trait ItemStore: Send + Sync {
         start: Option<CursorKey>,
         projection: &Projection,
     ) -> impl Future<Output = Result<Page, ApiError>> + Send;
+
+    /// One page of the item's history, newest first, without images. `NotFound` when the
+    /// item has none.
+    fn versions(
+        &self,
+        id: ItemId,
+        limit: u16,
+        start: Option<CursorKey>,
+    ) -> impl Future<Output = Result<VersionPage, ApiError>> + Send;
+
+    /// The newest entry of `version` (its deletion, if it was deleted), with its image.
+    fn version(
+        &self,
+        id: ItemId,
+        version: u64,
+    ) -> impl Future<Output = Result<Option<HistoryEntry>, ApiError>> + Send;
+
+    /// Writes a version from the history back as the item's next version (see `restore`).
+    fn restore(
+        &self,
+        id: ItemId,
+        request: &RestoreRequest,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<RestoreOutcome, ApiError>> + Send;
 }

@@ -1,9 +1,13 @@
-//! Reading what the table holds, whatever wrote it, by domain's [`StoredItem`] rules.
+//! Reading what the table holds, whatever wrote it, by domain's
+//! [`StoredItem`](domain::StoredItem) rules ([`super::attributes::decode`]).
 
-use domain::{Item, StoredItem, UnrepresentableItem};
-use serde_json::{Map, Value};
+use domain::{Item, UnrepresentableItem};
+use serde_json::Value;
 
-use super::AttributeMap;
+use super::{
+    AttributeMap,
+    attributes::{decode as read, to_json},
+};
 use crate::{
     ApiError,
     projection::{ItemView, ProjectedItem, Projection},
@@ -16,33 +20,6 @@ pub(super) fn decode(attributes: AttributeMap) -> Result<Item, ApiError> {
         warn(&unrepresentable);
         unrepresentable.into()
     })
-}
-
-fn read(attributes: AttributeMap) -> Result<Item, UnrepresentableItem> {
-    StoredItem::from(to_json(attributes)?).into_item()
-}
-
-/// The attributes as JSON; a kind of value JSON has no form for (binary) makes the item
-/// unrepresentable.
-fn to_json(attributes: AttributeMap) -> Result<Map<String, Value>, UnrepresentableItem> {
-    let mut stored = Map::new();
-    let mut undecodable = Vec::new();
-    for (name, value) in attributes {
-        match serde_dynamo::from_attribute_value(value) {
-            Ok(value) => {
-                stored.insert(name, value);
-            }
-            Err(_) => undecodable.push(name),
-        }
-    }
-    if undecodable.is_empty() {
-        Ok(stored)
-    } else {
-        Err(UnrepresentableItem {
-            id: stored.get("id").and_then(Value::as_str).map(str::to_owned),
-            attributes: undecodable,
-        })
-    }
 }
 
 fn warn(unrepresentable: &UnrepresentableItem) {

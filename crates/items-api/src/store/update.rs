@@ -7,10 +7,10 @@ use aws_sdk_dynamodb::{
     operation::{put_item::PutItemError, update_item::UpdateItemError},
     types::{ReturnValue, ReturnValuesOnConditionCheckFailure},
 };
-use domain::{INTERNAL_ATTRIBUTES, Item, ItemId, ItemPatch, Timestamp};
+use domain::{Item, ItemId, ItemPatch, Timestamp};
 
 use super::{
-    AttributeMap, DynamoStore, Precondition,
+    AttributeMap, DynamoStore, Precondition, attributes,
     dynamo::{condition_failed, dependency, key, to_attributes, version_conflict},
     stored::decode,
     update_expression::UpdateExpression,
@@ -87,10 +87,7 @@ impl DynamoStore {
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Option<Item>, ApiError> {
-        let internal: Vec<_> = INTERNAL_ATTRIBUTES
-            .iter()
-            .filter_map(|name| Some((name.to_string(), stored.get(*name)?.clone())))
-            .collect();
+        let internal = attributes::internal(&stored);
         let current = decode(stored)?;
         if let Precondition::Version(expected) = precondition
             && expected != current.version

@@ -9,11 +9,14 @@ use serde_json::Value;
 
 use crate::support::{TABLE, TestApp};
 
+/// The function with `environment` and the archive bucket every run needs.
 fn host(environment: &[(&str, &str)]) -> FunctionConfig {
+    let mut environment = environment.to_vec();
+    environment.push(("S3_BUCKET", "items-archive-test"));
     FunctionConfig::captured(
         "items-api",
         env!("CARGO_BIN_EXE_items-api"),
-        environment,
+        &environment,
         Duration::from_secs(10),
     )
 }

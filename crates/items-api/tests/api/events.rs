@@ -121,5 +121,5 @@ fn every_api_event_file_parses_as_a_rest_request() {
         assert!(request.raw_http_path().starts_with("/items"), "{name}");
         parsed += 1;
     }
-    assert_eq!(parsed, 10);
+    assert_eq!(parsed, 13);
 }

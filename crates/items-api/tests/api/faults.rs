@@ -2,7 +2,7 @@
 //! item that does not decode). Exact per-call sequences (throttled then fine, a 500 after
 //! the write landed) cannot be ordered from a real server, so those tests (named
 //! `mocked_…`) use aws-smithy-mocks; the same faults at random, through the whole stack,
-//! are devstack's tests/faults.rs.
+//! are devstack's tests/faults/.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -21,7 +21,11 @@ use crate::support::{TABLE, TestApp, TestRequest, TestResponse, send_event_to};
 const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 fn app_over(client: Client) -> App<DynamoStore> {
-    App::new(DynamoStore::new(client, TABLE), CursorSigner::new(b"k"))
+    App::new(
+        DynamoStore::new(client, TABLE),
+        CursorSigner::new(b"k"),
+        crate::support::archive_links(),
+    )
 }
 
 async fn send(app: &App<DynamoStore>, request: TestRequest) -> TestResponse {

@@ -11,6 +11,7 @@ mod errors;
 mod events;
 mod faults;
 mod fuzz;
+mod history;
 mod idempotency;
 mod listing;
 mod original;

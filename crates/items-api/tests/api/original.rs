@@ -71,12 +71,6 @@ async fn store(app: &TestApp, item: HashMap<String, AttributeValue>) {
         .expect("stored as the original service would");
 }
 
-async fn stored(app: &TestApp, id: &str) -> HashMap<String, AttributeValue> {
-    let client = app.dynamo.client();
-    let get = client.get_item().table_name(TABLE).key("id", s(id));
-    get.send().await.unwrap().item.expect("the item is stored")
-}
-
 async fn listed_ids(app: &TestApp, status: &str) -> Vec<String> {
     let page = app
         .send(TestRequest::get("/items").query("status", status))
@@ -119,7 +113,7 @@ async fn an_item_of_the_original_handler_is_read_listed_updated_and_deleted() {
     assert!(item.get("stored_attributes").is_none(), "{item}");
     assert_eq!(item["created_at"], "2024-03-25T10:00:00.123Z");
     // Written whole in today's strict shape: no top-level `color`, our time format.
-    let raw = stored(&app, HANDLER_ID).await;
+    let raw = app.stored(HANDLER_ID).await;
     assert_eq!(raw["version"], AttributeValue::N("1".into()));
     assert_eq!(raw["created_at"], s("2024-03-25T10:00:00.123Z"));
     assert!(!raw.contains_key("color"));
@@ -205,7 +199,7 @@ async fn setting_attributes_replaces_the_stored_ones() {
         .await;
     assert_eq!(updated.status, 200, "{}", updated.text());
     assert_eq!(updated.json()["attributes"], json!({"tag": "new"}));
-    let raw = stored(&app, "item3").await;
+    let raw = app.stored("item3").await;
     assert!(!raw.contains_key("color") && !raw.contains_key("size"));
 }
 
@@ -300,5 +294,5 @@ async fn a_refused_update_leaves_the_original_item_untouched() {
         stale.assert_error(412, "PRECONDITION_FAILED")["current_version"],
         0
     );
-    assert_eq!(stored(&app, HANDLER_ID).await, handler_item());
+    assert_eq!(app.stored(HANDLER_ID).await, handler_item());
 }

@@ -219,7 +219,7 @@ fn the_spec_documents_every_error_code_the_service_has() {
             .collect();
     use domain::DomainError;
     use items_api::ApiError;
-    let errors: [ApiError; 17] = [
+    let errors: [ApiError; 19] = [
         DomainError::Validation(vec![]).into(),
         DomainError::InvalidJson.into(),
         ApiError::InvalidQuery(vec![]),
@@ -232,6 +232,8 @@ fn the_spec_documents_every_error_code_the_service_has() {
         ApiError::PayloadTooLarge { limit: 1 },
         DomainError::NotFound.into(),
         ApiError::RouteNotFound,
+        ApiError::VersionNotFound,
+        ApiError::HistoryPending,
         ApiError::MethodNotAllowed {
             allow: String::new(),
         },

@@ -5,7 +5,7 @@
 use std::sync::LazyLock;
 
 use devstack::{LocalDynamo, TableDefinition, Template};
-use items_api::{App, CursorSigner, DynamoStore};
+use items_api::{App, ArchiveLinks, CursorSigner, DynamoStore};
 use std::collections::BTreeMap;
 
 use lambda_http::http::{HeaderMap, HeaderName, HeaderValue};
@@ -15,12 +15,28 @@ use crate::spec;
 
 pub const API_KEY: &str = "test-api-key-0123456789";
 pub const TABLE: &str = "items-test";
+/// `DynamoStore`'s default name for `TABLE`'s history.
+pub const HISTORY_TABLE: &str = "items-test-history";
+pub const BUCKET: &str = "items-archive-test";
 
 static TABLE_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
     Template::workspace()
         .and_then(|t| t.table("ItemsTable"))
         .expect("template.yaml has ItemsTable")
 });
+
+static HISTORY_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
+    Template::workspace()
+        .and_then(|t| t.table("HistoryTable"))
+        .expect("template.yaml has HistoryTable")
+});
+
+/// Archive URLs signed for AWS itself (these tests have no S3; the devstack tests fetch one).
+pub fn archive_links() -> ArchiveLinks {
+    let credentials =
+        aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "test");
+    ArchiveLinks::new(BUCKET, "us-east-1", None, credentials)
+}
 
 pub type Snapshot = Vec<BTreeMap<String, aws_sdk_dynamodb::types::AttributeValue>>;
 
@@ -30,6 +46,19 @@ pub struct TestApp {
 }
 
 impl TestApp {
+    /// The item as the table holds it now: its attributes as stored.
+    pub async fn stored(
+        &self,
+        id: &str,
+    ) -> std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> {
+        let client = self.dynamo.client();
+        let get = client
+            .get_item()
+            .table_name(TABLE)
+            .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()));
+        get.send().await.unwrap().item.expect("the item is stored")
+    }
+
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }
@@ -43,9 +72,17 @@ impl TestApp {
             .create_table(TABLE, &TABLE_DEFINITION)
             .await
             .expect("table from template.yaml");
+        dynamo
+            .create_table(HISTORY_TABLE, &HISTORY_DEFINITION)
+            .await
+            .expect("history table from template.yaml");
         prepare(&dynamo);
         let store = DynamoStore::new(dynamo.client(), TABLE);
-        let app = App::new(store, CursorSigner::new(b"test-cursor-secret"));
+        let app = App::new(
+            store,
+            CursorSigner::new(b"test-cursor-secret"),
+            archive_links(),
+        );
         Self { app, dynamo }
     }
 

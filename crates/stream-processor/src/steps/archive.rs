@@ -4,9 +4,20 @@
 //!
 //! Layout (date = when DynamoDB made the change, UTC):
 //! - create: `backups/YYYY/MM/DD/{id}.json` (the original layout)
-//! - update: `backups/YYYY/MM/DD/{id}/v{version}.json` (the new version)
+//! - update or restore: `backups/YYYY/MM/DD/{id}/v{version}.json` (the new version; a restore
+//!   that re-creates a deleted item too, so it never meets the create's object)
+//! - a change of an item without `version` made by another tool (the original service's):
+//!   `backups/YYYY/MM/DD/{id}/v0-{SequenceNumber}.json`
 //! - delete: `backups/YYYY/MM/DD/{id}/deleted-v{version}.json` (a tombstone holding the last
 //!   version, so a deleted item can be restored)
+//!
+//! The object is the item itself, as the original service's backups were: its attributes
+//! as stored at the top level (whatever wrote them, an item that cannot be shown through the
+//! API included). What happened is in the object's metadata (`x-amz-meta-*`), where it
+//! cannot collide with an item's field: `event-type` (`created`, `updated`, `deleted`,
+//! `restored`), `event-id`, `sequence-number`,
+//! `changed-at`, and `unrepresentable` (the attribute names at fault) when the item cannot be
+//! read as one.
 
 use aws_sdk_s3::{
     Client,
@@ -14,11 +25,10 @@ use aws_sdk_s3::{
     operation::put_object::PutObjectError,
     primitives::ByteStream,
 };
-use domain::{Item, ItemChange};
-use futures::{StreamExt, stream};
+use domain::ChangeKind;
 use serde::Serialize;
 
-use super::{CONCURRENCY, Step};
+use super::{Step, at_once};
 use crate::record::ChangeRecord;
 
 pub struct Archive {
@@ -35,14 +45,18 @@ pub struct ArchiveKey(String);
 impl ArchiveKey {
     pub fn of(record: &ChangeRecord) -> Self {
         let date = record.changed_at.format("%Y/%m/%d");
-        Self(match &record.change {
-            ItemChange::Created(item) => format!("backups/{date}/{}.json", item.id),
-            ItemChange::Updated { new, .. } => {
-                format!("backups/{date}/{}/v{}.json", new.id, new.version)
+        let (id, version) = (&record.item_id, record.version());
+        Self(match (record.kind, version) {
+            (ChangeKind::Remove, _) => format!("backups/{date}/{id}/deleted-v{version}.json"),
+            // A first version: ours (1) or the original service's (0, it kept none).
+            (ChangeKind::Insert, 0 | 1) => format!("backups/{date}/{id}.json"),
+            // An item without versions changed by another tool: each change its own object.
+            (ChangeKind::Modify, 0) => {
+                format!("backups/{date}/{id}/v0-{}.json", record.sequence_number)
             }
-            ItemChange::Deleted(old) => {
-                format!("backups/{date}/{}/deleted-v{}.json", old.id, old.version)
-            }
+            // An update, or a restore (which may re-create a deleted item: an insert at a
+            // later version, never at the create's key).
+            _ => format!("backups/{date}/{id}/v{version}.json"),
         })
     }
 
@@ -57,26 +71,39 @@ pub enum ArchiveError {
     Put(Box<SdkError<PutObjectError>>),
 }
 
-/// The object's content: the item image plus where it came from.
-#[derive(Serialize)]
-struct ArchiveDocument<'a> {
-    event_type: &'static str,
-    event_id: &'a str,
-    sequence_number: &'a str,
-    changed_at: String,
-    /// The new image for creates and updates, the last image for deletes.
-    item: &'a Item,
+/// The object's metadata: the change, beside the item rather than in it. Values are
+/// [`header_safe`].
+fn metadata_of(record: &ChangeRecord) -> Vec<(&'static str, String)> {
+    let mut metadata = vec![
+        ("event-type", record.event().as_str().to_owned()),
+        ("event-id", record.event_id.clone()),
+        ("sequence-number", record.sequence_number.clone()),
+        (
+            "changed-at",
+            domain::Timestamp::from_datetime(record.changed_at).to_string(),
+        ),
+    ];
+    if let Err(unrepresentable) = &record.change {
+        metadata.push(("unrepresentable", unrepresentable.attributes.join(",")));
+    }
+    metadata
+        .into_iter()
+        .map(|(name, value)| (name, header_safe(&value)))
+        .collect()
 }
 
-fn document_of(record: &ChangeRecord) -> Vec<u8> {
-    let document = ArchiveDocument {
-        event_type: record.change.kind().event_type(),
-        event_id: &record.event_id,
-        sequence_number: &record.sequence_number,
-        changed_at: domain::Timestamp::from_datetime(record.changed_at).to_string(),
-        item: record.change.image(),
-    };
-    serde_json::to_vec_pretty(&document).expect("archive documents serialize")
+/// Metadata travels as HTTP headers, which hold printable ASCII only; any other byte (an
+/// attribute name in Korean, a control character) is percent-encoded, as in a URL.
+pub(crate) fn header_safe(value: &str) -> String {
+    let mut safe = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if (byte.is_ascii_graphic() && byte != b'%') || byte == b' ' {
+            safe.push(char::from(byte));
+        } else {
+            safe.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    safe
 }
 
 impl Archive {
@@ -89,16 +116,19 @@ impl Archive {
 
     /// Writes the record's object unless it exists.
     async fn store(&self, record: &ChangeRecord) -> Result<(), ArchiveError> {
-        let result = self
+        let body = serde_json::to_vec_pretty(&record.document).expect("JSON values serialize");
+        let put = self
             .client
             .put_object()
             .bucket(&self.bucket)
             .key(ArchiveKey::of(record).as_str())
             .content_type("application/json")
             .if_none_match("*")
-            .body(ByteStream::from(document_of(record)))
-            .send()
-            .await;
+            .body(ByteStream::from(body));
+        let put = metadata_of(record)
+            .into_iter()
+            .fold(put, |put, (name, value)| put.metadata(name, value));
+        let result = put.send().await;
         match result {
             Ok(_) => Ok(()),
             // Already archived by an earlier delivery of this record.
@@ -112,20 +142,20 @@ impl Step for Archive {
     const NAME: &'static str = "archive";
     type Error = ArchiveError;
 
-    /// One PutObject per change, [`CONCURRENCY`] at once.
+    /// One PutObject per change, [`CONCURRENCY`](super::CONCURRENCY) at once.
     async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), ArchiveError>> {
-        // Built before they are streamed: a closure inside the stream would make this
-        // future's Send-ness unprovable (rust-lang/rust#64552).
-        let puts: Vec<_> = changes
-            .iter()
-            .enumerate()
-            .map(|(n, record)| async move { (n, self.store(record).await) })
-            .collect();
-        let mut results: Vec<(usize, Result<(), ArchiveError>)> = stream::iter(puts)
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
-        results.sort_by_key(|(n, _)| *n);
-        results.into_iter().map(|(_, result)| result).collect()
+        at_once(changes.iter().map(|record| self.store(record)).collect()).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_safe;
+
+    #[test]
+    fn metadata_values_are_printable_ascii() {
+        assert_eq!(header_safe("name,색상"), "name,%EC%83%89%EC%83%81");
+        assert_eq!(header_safe("100%\n"), "100%25%0A");
+        assert_eq!(header_safe("a b-1"), "a b-1");
     }
 }

@@ -15,19 +15,39 @@
 //! setting in [`Config`]).
 
 pub mod archive;
+pub mod history;
 pub mod notify;
 
 use std::{error::Error, future::Future};
 
-use futures::future::BoxFuture;
+use aws_sdk_dynamodb::types::AttributeValue;
+use futures::{StreamExt, future::BoxFuture, stream};
 
 use crate::{Config, record::ChangeRecord};
 
 pub use archive::{Archive, ArchiveKey};
+pub use history::History;
 pub use notify::Notifier;
 
 /// Calls one step keeps in flight at once.
 pub(crate) const CONCURRENCY: usize = 16;
+
+/// Awaits `calls`, [`CONCURRENCY`] at once, and answers their outputs in the order of
+/// `calls`, whichever finished first. The calls are built by the caller before they come
+/// here: a closure inside the stream would make the caller's future's Send-ness unprovable
+/// (rust-lang/rust#64552).
+pub(crate) async fn at_once<F: Future>(calls: Vec<F>) -> Vec<F::Output> {
+    let numbered = calls
+        .into_iter()
+        .enumerate()
+        .map(|(n, call)| async move { (n, call.await) });
+    let mut outputs: Vec<(usize, F::Output)> = stream::iter(numbered)
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    outputs.sort_by_key(|(n, _)| *n);
+    outputs.into_iter().map(|(_, output)| output).collect()
+}
 
 /// One side effect of a change.
 pub trait Step: Send + Sync + 'static {
@@ -66,18 +86,30 @@ impl StepError {
 pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub sns: aws_sdk_sns::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
 }
 
 impl Clients {
-    /// Opens the S3 and SNS connections during init (see `lambda_support::warm`), both at
-    /// once: a HEAD of an archive key no change has, and the topic's attributes. Their
-    /// answer does not matter (a 404 or a refused permission still opened the connection).
+    /// Opens the S3, DynamoDB and SNS connections during init (see `lambda_support::warm`),
+    /// all at once: a HEAD of an archive key no change has, a GetItem of a history key no
+    /// item has, and the topic's attributes. Their answer does not matter (a 404 or a refused
+    /// permission, as the role may only put, still opened the connection).
     pub async fn open_connections(&self, config: &Config) {
         let head = self
             .s3
             .head_object()
             .bucket(&config.bucket)
             .key("backups/connection-warm-up")
+            .send();
+        let history = self
+            .dynamodb
+            .get_item()
+            .table_name(&config.history_table)
+            .key(
+                domain::history::entry::ID,
+                AttributeValue::S("connection-warm-up".into()),
+            )
+            .key(domain::history::entry::SEQ, AttributeValue::N("0".into()))
             .send();
         let topic = self
             .sns
@@ -86,6 +118,7 @@ impl Clients {
             .send();
         futures::join!(
             lambda_support::warm::open_connection("s3", head),
+            lambda_support::warm::open_connection("dynamodb", history),
             lambda_support::warm::open_connection("sns", topic),
         );
     }
@@ -95,6 +128,7 @@ impl Clients {
 pub fn all(config: &Config, clients: Clients) -> Steps {
     Steps::default()
         .then(Archive::new(clients.s3, &config.bucket))
+        .then(History::new(clients.dynamodb, &config.history_table))
         .then(Notifier::new(clients.sns, &config.topic_arn))
 }
 

@@ -11,11 +11,10 @@ use aws_sdk_sns::{
     operation::publish_batch::PublishBatchError,
     types::{MessageAttributeValue, PublishBatchRequestEntry},
 };
-use domain::ChangeKind;
-use futures::{StreamExt, stream};
+use domain::{HistoryEvent, Status};
 use serde::Serialize;
 
-use super::{ArchiveKey, CONCURRENCY, Step};
+use super::{ArchiveKey, Step, at_once};
 use crate::record::ChangeRecord;
 
 /// SNS accepts at most ten entries per PublishBatch.
@@ -42,9 +41,14 @@ struct Notification<'a> {
     event_type: &'static str,
     item_id: String,
     version: u64,
-    status: &'static str,
+    /// Absent only for an item stored without a textual status (one the API cannot show).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
     /// Names of the fields an update changed; empty for creates and deletes.
-    changed_fields: Vec<&'static str>,
+    changed_fields: &'a [String],
+    /// For an item the API cannot show: the stored attributes at fault (names only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unrepresentable: Option<&'a [String]>,
     changed_at: String,
     event_id: &'a str,
     sequence_number: &'a str,
@@ -52,22 +56,27 @@ struct Notification<'a> {
     archive_key: ArchiveKey,
 }
 
-fn subject(kind: ChangeKind) -> &'static str {
-    match kind {
-        ChangeKind::Insert => "Item created",
-        ChangeKind::Modify => "Item updated",
-        ChangeKind::Remove => "Item deleted",
+fn subject(event: HistoryEvent) -> &'static str {
+    match event {
+        HistoryEvent::Created => "Item created",
+        HistoryEvent::Updated => "Item updated",
+        HistoryEvent::Deleted => "Item deleted",
+        HistoryEvent::Restored => "Item restored",
     }
 }
 
 fn notification(record: &ChangeRecord) -> Notification<'_> {
-    let item = record.change.image();
     Notification {
-        event_type: record.change.kind().event_type(),
-        item_id: item.id.to_string(),
-        version: item.version,
-        status: item.status.as_str(),
-        changed_fields: record.change.changed_fields(),
+        event_type: record.event().as_str(),
+        item_id: record.item_id.to_string(),
+        version: record.version(),
+        status: record.status().map(Status::as_str),
+        changed_fields: &record.changed_fields,
+        unrepresentable: record
+            .change
+            .as_ref()
+            .err()
+            .map(|unrepresentable| unrepresentable.attributes.as_slice()),
         changed_at: domain::Timestamp::from_datetime(record.changed_at).to_string(),
         event_id: &record.event_id,
         sequence_number: &record.sequence_number,
@@ -85,15 +94,17 @@ fn attribute(value: &str) -> MessageAttributeValue {
 
 fn entry(n: usize, record: &ChangeRecord) -> PublishBatchRequestEntry {
     let message = notification(record);
-    let attributes = HashMap::from([
+    let mut attributes = HashMap::from([
         ("event_type".to_string(), attribute(message.event_type)),
         ("item_id".to_string(), attribute(&message.item_id)),
-        ("status".to_string(), attribute(message.status)),
         ("event_id".to_string(), attribute(&record.event_id)),
     ]);
+    if let Some(status) = message.status {
+        attributes.insert("status".to_string(), attribute(status));
+    }
     PublishBatchRequestEntry::builder()
         .id(format!("m{n}"))
-        .subject(subject(record.change.kind()))
+        .subject(subject(record.event()))
         .message(serde_json::to_string(&message).expect("notifications serialize"))
         .set_message_attributes(Some(attributes))
         .build()
@@ -145,19 +156,13 @@ impl Step for Notifier {
     const NAME: &'static str = "notify";
     type Error = NotifyError;
 
-    /// Ten changes per PublishBatch, [`CONCURRENCY`] calls at once.
+    /// Ten changes per PublishBatch, [`CONCURRENCY`](super::CONCURRENCY) calls at once.
     async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), NotifyError>> {
-        // Built before they are streamed, as in the archive step (rust-lang/rust#64552).
+        // Built before they go to `at_once` (see there why).
         let calls: Vec<_> = changes
             .chunks(BATCH_LIMIT)
             .map(|chunk| self.publish_batch(chunk))
             .collect();
-        stream::iter(calls)
-            .buffered(CONCURRENCY)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .flatten()
-            .collect()
+        at_once(calls).await.into_iter().flatten().collect()
     }
 }

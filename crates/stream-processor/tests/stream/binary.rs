@@ -6,7 +6,7 @@ use std::time::Duration;
 use devstack::{FunctionConfig, FunctionHost, InvokeError};
 use serde_json::{Value, json};
 
-use crate::support::{BUCKET, Stack};
+use crate::support::{BUCKET, HISTORY, Stack};
 
 fn config(environment: &[(&str, &str)]) -> FunctionConfig {
     FunctionConfig::captured(
@@ -24,13 +24,17 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     stack
         .update(a.id.clone(), json!({"status": "archived"}))
         .await;
+    let a_id = a.id.clone();
     stack.delete(a.id).await;
     let event = serde_json::to_value(stack.stream_event().await).unwrap();
 
     let host = FunctionHost::start(config(&[
         ("S3_BUCKET", BUCKET),
         ("SNS_TOPIC_ARN", &stack.topic_arn),
+        ("HISTORY_TABLE", HISTORY),
         ("AWS_ENDPOINT_URL", stack.moto.endpoint()),
+        // DynamoDB is dynoxide, not moto: the service's own variable wins over the global one.
+        ("AWS_ENDPOINT_URL_DYNAMODB", stack.dynamo.endpoint()),
     ]))
     .await
     .unwrap();
@@ -56,16 +60,20 @@ async fn binary_processes_a_batch_through_the_standard_endpoint_variable() {
     let batch_line = batch_line.unwrap_or_else(|| panic!("no batch log line in:\n{logs}"));
     assert_eq!(batch_line["fields"]["records"], 3);
     assert_eq!(batch_line["fields"]["archived"], 3);
+    assert_eq!(batch_line["fields"]["recorded"], 3);
+    assert_eq!(stack.history(&a_id).await.len(), 3);
     let opened: Vec<Value> = host_lines(&logs)
         .filter(|line| line["fields"]["message"] == "connection opened during init")
         .map(|line| line["fields"]["service"].clone())
         .collect();
     assert_eq!(
         opened.len(),
-        2,
-        "S3 and SNS connections opened in init:\n{logs}"
+        3,
+        "S3, DynamoDB and SNS connections opened in init:\n{logs}"
     );
-    assert!(opened.contains(&json!("s3")) && opened.contains(&json!("sns")));
+    for service in ["s3", "dynamodb", "sns"] {
+        assert!(opened.contains(&json!(service)), "{service}:\n{logs}");
+    }
     assert!(
         !logs.contains("example.com"),
         "no e-mail address in logs:\n{logs}"

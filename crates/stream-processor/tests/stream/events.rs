@@ -19,7 +19,7 @@ const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
 #[tokio::test]
 async fn sample_stream_events_archive_and_notify() {
-    let cases: [(&str, &[&str]); 4] = [
+    let cases: [(&str, &[&str]); 5] = [
         (
             "stream-insert.json",
             &["backups/2024/03/25/0f8fad5b-d9cb-469f-a165-70867728950e.json"],
@@ -40,6 +40,13 @@ async fn sample_stream_events_archive_and_notify() {
                 "backups/2024/03/26/0f8fad5b-d9cb-469f-a165-70867728950e/deleted-v2.json",
             ],
         ),
+        (
+            "stream-original.json",
+            &[
+                "backups/2024/03/25/3b241101-e2bb-4255-8caf-4136c566a962.json",
+                "backups/2024/03/25/item1/v0-200000000000000000002.json",
+            ],
+        ),
     ];
     for (name, keys) in cases {
         let stack = Stack::start().await;
@@ -53,10 +60,23 @@ async fn sample_stream_events_archive_and_notify() {
         assert_eq!(archived, keys, "{name}");
         let notified = stack.notifications().await;
         assert_eq!(notified.len(), event.records.len(), "{name}");
+        let ids: Vec<&str> = event
+            .records
+            .iter()
+            .map(|r| match &r.change.keys["id"] {
+                serde_dynamo::AttributeValue::S(id) => id.as_str(),
+                other => panic!("{name}: key {other:?}"),
+            })
+            .collect();
         assert!(
-            notified.iter().all(|n| n.attributes["item_id"] == ID),
+            notified
+                .iter()
+                .all(|n| ids.contains(&n.attributes["item_id"].as_str())),
             "{name}"
         );
+        if name != "stream-original.json" {
+            assert!(ids.iter().all(|id| *id == ID), "{name}");
+        }
     }
 }
 
@@ -75,6 +95,7 @@ fn every_stream_event_file_parses_as_a_dynamodb_event() {
             "stream-batch.json",
             "stream-insert.json",
             "stream-modify.json",
+            "stream-original.json",
             "stream-remove.json"
         ]
     );

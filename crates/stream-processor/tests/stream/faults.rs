@@ -1,11 +1,13 @@
 //! Failures and what the batch response says about them. S3 and SNS failures are injected
-//! by an interceptor (`FailWhen`) on otherwise real clients (the request never reaches moto); SNS's
+//! by an interceptor (`FailWhen`) on otherwise real clients (the request never reaches moto),
+//! as are the history's DynamoDB writes (never reaching dynoxide); SNS's
 //! per-entry PublishBatch failures cannot be produced by moto, so that test (`mocked_…`)
 //! uses aws-smithy-mocks.
 
 use std::collections::BTreeSet;
 
 use aws_lambda_events::dynamodb::EventRecord;
+use aws_sdk_dynamodb::operation::put_item::PutItemInput;
 use aws_sdk_s3::{
     config::{ConfigBag, Intercept, interceptors::BeforeSerializationInterceptorContextRef},
     error::BoxError,
@@ -15,7 +17,12 @@ use aws_sdk_sns::operation::publish_batch::{PublishBatchInput, PublishBatchOutpu
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use serde_json::json;
 
-use crate::support::{Stack, sequence_numbers};
+use stream_processor::steps::Clients;
+
+use crate::{
+    original::quarantine_key,
+    support::{Stack, sequence_numbers},
+};
 
 /// Fails, before it is sent, every request whose input is an `I` that `fails` picks. The
 /// SDK crates share one interceptor trait, so this serves S3 and SNS clients alike.
@@ -234,31 +241,85 @@ async fn mocked_partial_publish_failure_names_that_record() {
 }
 
 #[tokio::test]
-async fn undecodable_records_are_reported_not_panicked_on() {
+async fn a_failed_quarantine_write_is_reported_at_its_record_and_the_replay_quarantines_it() {
     let stack = Stack::start().await;
     let a = stack.create("Ann").await;
     let b = stack.create("Ben").await;
-    stack.update(a.id, json!({"name": "Anna"})).await;
+    stack.update(a.id.clone(), json!({"name": "Anna"})).await;
     let mut records = stack.stream_event().await.records;
     records[1].event_name = "UPSERT".into();
-    let response = stack.processor().process(&records).await;
+    let failing_s3 = s3_failing_on(&stack, "quarantine/".into());
+
+    let response = stack
+        .processor_with(failing_s3, stack.sns())
+        .process(&records)
+        .await;
     assert_eq!(sequence_numbers(&response), [sequence(&records[1])]);
     let keys = stack.archive_keys().await;
     assert_eq!(keys.len(), 2, "a's records went through: {keys:?}");
     assert!(keys.iter().all(|k| !k.contains(&b.id.to_string())));
 
-    // An image that is not an item (an e-mail the domain refuses) is reported the same way.
-    let mut records = stack.stream_event().await.records;
-    records[0].change.new_image.insert(
-        "email".into(),
-        serde_dynamo::AttributeValue::S("not an address".into()),
+    let failures = sequence_numbers(&response);
+    let retry = stack
+        .processor()
+        .process(from_failure(&records, &failures))
+        .await;
+    assert!(retry.batch_item_failures.is_empty(), "{retry:?}");
+    assert!(
+        stack
+            .archive_keys()
+            .await
+            .contains(&quarantine_key(&records[1]))
     );
-    let response = stack.processor().process(&records[..1]).await;
-    assert_eq!(sequence_numbers(&response), [sequence(&records[0])]);
+}
 
-    // Keys without an id: reported too.
-    let mut records = stack.stream_event().await.records;
-    records[0].change.keys.clear();
-    let response = stack.processor().process(&records[..1]).await;
-    assert_eq!(sequence_numbers(&response), [sequence(&records[0])]);
+/// A real DynamoDB client for the stack's dynoxide, except that the history's PutItem fails
+/// for `id`'s entries.
+fn history_failing_for(stack: &Stack, id: String) -> aws_sdk_dynamodb::Client {
+    let fails = FailWhen::new(move |input: &PutItemInput| {
+        input.table_name() == Some(crate::support::HISTORY)
+            && input
+                .item()
+                .and_then(|item| item.get("id")?.as_s().ok())
+                .is_some_and(|entry_id| *entry_id == id)
+    });
+    let config = stack.dynamo.client().config().to_builder();
+    aws_sdk_dynamodb::Client::from_conf(config.interceptor(fails).build())
+}
+
+#[tokio::test]
+async fn failed_history_write_is_reported_at_its_record_and_replay_loses_nothing() {
+    let stack = Stack::start().await;
+    let (a, b, records) = two_items_twice(&stack).await;
+    let response = stack
+        .processor_of(Clients {
+            s3: stack.s3(),
+            sns: stack.sns(),
+            dynamodb: history_failing_for(&stack, a.id.to_string()),
+        })
+        .process(&records)
+        .await;
+    let failures = sequence_numbers(&response);
+    assert_eq!(failures, [sequence(&records[0])], "a's insert, alone");
+    // a stopped at its first record (archived, not recorded, not notified); b went through.
+    assert!(stack.history(&a.id).await.is_empty());
+    assert_eq!(stack.history(&b.id).await.len(), 2);
+    let notified = stack.notification_counts().await;
+    assert!(!notified.contains_key(&records[0].event_id));
+    assert_eq!(notified.len(), 2);
+
+    let replay = stack
+        .processor()
+        .process(from_failure(&records, &failures))
+        .await;
+    assert!(replay.batch_item_failures.is_empty(), "{replay:?}");
+    for item in [&a, &b] {
+        let history = stack.history(&item.id).await;
+        let events: Vec<(u64, &str)> = history.iter().map(|(v, e, _)| (*v, e.as_str())).collect();
+        assert_eq!(events, [(1, "created"), (2, "updated")], "{}", item.id);
+    }
+    let versions = stack.archive_versions().await;
+    assert_eq!(versions.len(), 4);
+    assert!(versions.values().all(|v| *v == 1), "{versions:?}");
+    assert_eq!(stack.notification_counts().await.len(), 4);
 }

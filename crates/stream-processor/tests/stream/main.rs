@@ -5,5 +5,7 @@
 mod binary;
 mod events;
 mod faults;
+mod history;
+mod original;
 mod pipeline;
 mod support;

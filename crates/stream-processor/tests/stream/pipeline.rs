@@ -45,19 +45,25 @@ async fn every_change_is_archived_then_notified() {
     .into();
     assert_eq!(stack.archive_keys().await, expected);
 
-    // The tombstone holds the last version: enough to restore the deleted item.
-    let tombstone = stack
-        .archive_object(&expected_key(&r[3], &format!("{}/deleted-v1.json", b.id)))
-        .await;
-    assert_eq!(tombstone["event_type"], "deleted");
-    assert_eq!(tombstone["event_id"], r[3].event_id);
-    let restored: Item = serde_json::from_value(tombstone["item"].clone()).unwrap();
+    // The tombstone holds the last version: enough to restore the deleted item. An object
+    // is the item itself (as the original's backups were), the change in its metadata.
+    let tombstone_key = expected_key(&r[3], &format!("{}/deleted-v1.json", b.id));
+    let restored: Item =
+        serde_json::from_value(stack.archive_object(&tombstone_key).await).unwrap();
     assert_eq!(restored, b);
+    let metadata = stack.archive_metadata(&tombstone_key).await;
+    assert_eq!(metadata["event-type"], "deleted");
+    assert_eq!(metadata["event-id"], r[3].event_id);
+    assert_eq!(
+        metadata["sequence-number"],
+        r[3].change.sequence_number.clone().unwrap()
+    );
+    assert!(!metadata.contains_key("unrepresentable"));
     let v2 = stack
         .archive_object(&expected_key(&r[2], &format!("{}/v2.json", a.id)))
         .await;
-    assert_eq!(v2["item"]["name"], "Alicia");
-    assert_eq!(v2["item"]["version"], 2);
+    assert_eq!(v2["name"], "Alicia");
+    assert_eq!(v2["version"], 2);
 
     let sent = stack.notifications().await;
     assert_eq!(sent.len(), 4);

@@ -2,21 +2,20 @@
 //! private moto server (bucket with versioning, topic), plus helpers to write items through
 //! the items-api store and read the stream back as a Lambda event.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_lambda_events::dynamodb::{Event, EventRecord};
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use devstack::{LocalDynamo, Moto, SentNotification, Template};
 use domain::{Item, ItemId, ItemPatch, NewItem, Timestamp};
 use items_api::DynamoStore;
 use items_api::store::{ItemStore, Precondition};
 use serde_json::{Value, json};
-use stream_processor::{
-    Config, Processor,
-    steps::{self, Clients},
-};
+use stream_processor::{Config, Processor, steps::Clients};
 
 pub const TABLE: &str = "items-stream-test";
+pub const HISTORY: &str = "items-stream-test-history";
 pub const BUCKET: &str = "items-archive-test";
 
 pub struct Stack {
@@ -39,7 +38,11 @@ impl Stack {
             .await
             .unwrap()
             .expect("the table has a stream");
-        let store = DynamoStore::new(dynamo.client(), TABLE);
+        let history = Template::workspace()
+            .and_then(|t| t.table("HistoryTable"))
+            .unwrap();
+        dynamo.create_table(HISTORY, &history).await.unwrap();
+        let store = DynamoStore::new(dynamo.client(), TABLE).with_history_table(HISTORY);
         let stack = Self {
             dynamo,
             moto,
@@ -104,13 +107,22 @@ impl Stack {
     }
 
     pub fn processor_with(&self, s3: aws_sdk_s3::Client, sns: aws_sdk_sns::Client) -> Processor {
+        self.processor_of(Clients {
+            s3,
+            sns,
+            dynamodb: self.dynamo.client(),
+        })
+    }
+
+    pub fn processor_of(&self, clients: Clients) -> Processor {
         let config = Config {
             bucket: BUCKET.to_string(),
             topic_arn: self.topic_arn.clone(),
+            history_table: HISTORY.to_string(),
             // In-process: no init to warm up (the binary tests cover it).
             warm_up: false,
         };
-        Processor::new(steps::all(&config, Clients { s3, sns }))
+        Processor::with_clients(&config, clients)
     }
 
     // --- the table, through the items-api store ---
@@ -180,6 +192,51 @@ impl Stack {
             .unwrap();
         assert_eq!(object.content_type(), Some("application/json"));
         serde_json::from_slice(&object.body.collect().await.unwrap().into_bytes()).unwrap()
+    }
+
+    /// Every history entry of `id`, oldest first: (version, event, event_id).
+    pub async fn history(&self, id: &ItemId) -> Vec<(u64, String, String)> {
+        let output = self
+            .dynamo
+            .client()
+            .query()
+            .table_name(HISTORY)
+            .key_condition_expression("id = :id")
+            .expression_attribute_values(
+                ":id",
+                aws_sdk_dynamodb::types::AttributeValue::S(id.to_string()),
+            )
+            .send()
+            .await
+            .unwrap();
+        let text = |item: &HashMap<String, AttributeValue>, name: &str| match &item[name] {
+            AttributeValue::S(text) | AttributeValue::N(text) => text.clone(),
+            other => panic!("{name}: {other:?}"),
+        };
+        output
+            .items()
+            .iter()
+            .map(|item| {
+                (
+                    text(item, "version").parse().unwrap(),
+                    text(item, "event"),
+                    text(item, "event_id"),
+                )
+            })
+            .collect()
+    }
+
+    /// The object's user metadata (`x-amz-meta-*`, names without the prefix).
+    pub async fn archive_metadata(&self, key: &str) -> std::collections::HashMap<String, String> {
+        let head = self
+            .s3()
+            .head_object()
+            .bucket(BUCKET)
+            .key(key)
+            .send()
+            .await
+            .unwrap();
+        head.metadata().cloned().unwrap_or_default()
     }
 
     pub async fn notifications(&self) -> Vec<SentNotification> {

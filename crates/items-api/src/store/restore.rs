@@ -1,0 +1,281 @@
+//! `POST /items/{id}/restore`: a version from the history written back as the item's newest
+//! version, in one conditional `PutItem` (so the stream archives and notifies it like any
+//! change, and the history records it as `restored`, from the item's `restored_version`).
+//!
+//! Reads first (the item, consistently; the history entry), then one write conditioned on
+//! what was read: `attribute_not_exists(id)` when the item is deleted, its `version` when it
+//! exists. If that condition fails, another write came in between: read again, once.
+
+use aws_sdk_dynamodb::{
+    operation::put_item::PutItemError,
+    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
+};
+use domain::{
+    DomainError, FieldError, HistoryEvent, INTERNAL_ATTRIBUTES, Item, ItemId, Timestamp,
+    history::{RESTORE_FINGERPRINT, RESTORE_TOKEN, RESTORED_VERSION},
+};
+
+use super::{
+    AttributeMap, DynamoStore, Precondition,
+    dynamo::{condition, dependency, key, string, to_attributes, version_conflict},
+    stored::decode,
+    write_retries::write_config,
+};
+use crate::ApiError;
+
+/// What a restore asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreRequest {
+    /// `None`: the last version before the deletion (only for a deleted item).
+    pub version: Option<u64>,
+    pub precondition: Precondition,
+    pub mark: Option<RestoreMark>,
+}
+
+/// An `Idempotency-Key`'s trace on the restored item: `token` from the caller and the key,
+/// `requested` names what was asked (the version, or `last`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreMark {
+    pub token: String,
+    pub requested: String,
+}
+
+impl RestoreMark {
+    pub fn new(caller: &str, key: &str, version: Option<u64>) -> Self {
+        Self {
+            token: ItemId::from_idempotency_key(caller, &format!("restore\n{key}")).to_string(),
+            requested: version.map_or_else(|| "last".to_string(), |v| v.to_string()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum RestoreOutcome {
+    /// The item was deleted and is back (201).
+    Recreated(Item),
+    /// The item existed; the version's fields are its new version (200).
+    Rewritten(Item),
+    /// A retry of a keyed restore that was applied: the item as stored now, and the status
+    /// the first answer had.
+    Replayed { item: Item, created: bool },
+}
+
+/// The version's image as the item to write: the strict shape, its fields, the new version.
+fn restored_item(
+    image: AttributeMap,
+    version: u64,
+    created_at: Option<Timestamp>,
+    now: Timestamp,
+) -> Result<Item, ApiError> {
+    let image = decode(image)?;
+    let mut item = image.into_strict()?;
+    item.version = version;
+    item.updated_at = now;
+    if let Some(created_at) = created_at {
+        item.created_at = created_at;
+    }
+    Ok(item)
+}
+
+/// The item's attributes, the internal ones `carrier` has (restore marks excepted), and the
+/// restore's own marks.
+fn attributes_of(
+    item: &Item,
+    carrier: &AttributeMap,
+    mark: Option<&RestoreMark>,
+    created: bool,
+) -> Result<AttributeMap, ApiError> {
+    let mut attributes = to_attributes(item)?;
+    for name in INTERNAL_ATTRIBUTES {
+        if let Some(value) = carrier.get(name) {
+            attributes.insert(name.to_string(), value.clone());
+        }
+    }
+    attributes.remove(RESTORE_TOKEN);
+    attributes.remove(RESTORE_FINGERPRINT);
+    attributes.insert(
+        RESTORED_VERSION.to_string(),
+        AttributeValue::N(item.version.to_string()),
+    );
+    if let Some(mark) = mark {
+        attributes.insert(RESTORE_TOKEN.to_string(), string(&mark.token));
+        let status = if created { 201 } else { 200 };
+        attributes.insert(
+            RESTORE_FINGERPRINT.to_string(),
+            string(format!("{status} {}", mark.requested)),
+        );
+    }
+    Ok(attributes)
+}
+
+/// A keyed restore already applied to `current`: its answer again, or 422 for another request.
+fn replay(current: &AttributeMap, mark: &RestoreMark) -> Option<Result<RestoreOutcome, ApiError>> {
+    if current.get(RESTORE_TOKEN)?.as_s().ok()? != &mark.token {
+        return None;
+    }
+    let stored = current.get(RESTORE_FINGERPRINT)?.as_s().ok()?;
+    let (status, requested) = stored.split_once(' ')?;
+    if requested != mark.requested {
+        return Some(Err(DomainError::IdempotencyKeyReused.into()));
+    }
+    Some(
+        decode(current.clone()).map(|item| RestoreOutcome::Replayed {
+            item,
+            created: status == "201",
+        }),
+    )
+}
+
+fn version_of(stored: &AttributeMap) -> u64 {
+    stored
+        .get("version")
+        .and_then(|v| v.as_n().ok()?.parse().ok())
+        .unwrap_or(0)
+}
+
+impl DynamoStore {
+    pub(super) async fn restore_item(
+        &self,
+        id: ItemId,
+        request: &RestoreRequest,
+        now: Timestamp,
+    ) -> Result<RestoreOutcome, ApiError> {
+        for _ in 0..2 {
+            let current = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .set_key(Some(key(id.clone())))
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| dependency("GetItem", e))?
+                .item;
+            if let (Some(current), Some(mark)) = (&current, &request.mark)
+                && let Some(answer) = replay(current, mark)
+            {
+                return answer;
+            }
+            let written = match current {
+                None => self.recreate(&id, request, now).await?,
+                Some(current) => self.rewrite(&id, current, request, now).await?,
+            };
+            if let Some(outcome) = written {
+                return Ok(outcome);
+            }
+        }
+        Err(version_conflict(None))
+    }
+
+    /// A deleted item back at the highest version so far + 1. `None`: it exists again.
+    async fn recreate(
+        &self,
+        id: &ItemId,
+        request: &RestoreRequest,
+        now: Timestamp,
+    ) -> Result<Option<RestoreOutcome>, ApiError> {
+        if request.precondition != Precondition::None {
+            // `If-Match` names a version of an existing item; this one is deleted.
+            return Err(version_conflict(None));
+        }
+        let newest = self
+            .history_entry(id, None)
+            .await?
+            .ok_or(DomainError::NotFound)?;
+        if newest.event != HistoryEvent::Deleted {
+            // The item is gone but its deletion is not in the history yet: the stream is behind.
+            return Err(ApiError::HistoryPending);
+        }
+        let entry = match request.version {
+            None => newest.clone(),
+            Some(version) => self
+                .history_entry(id, Some(version))
+                .await?
+                .ok_or(ApiError::VersionNotFound)?,
+        };
+        let image = entry
+            .image
+            .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
+        // The deletion carries the last version, the highest so far.
+        let item = restored_item(image.clone(), newest.version + 1, None, now)?;
+        let attributes = attributes_of(&item, &image, request.mark.as_ref(), true)?;
+        let written = self
+            .put_conditionally(attributes, "attribute_not_exists(#id)".into(), None)
+            .await?;
+        Ok(written.then_some(RestoreOutcome::Recreated(item)))
+    }
+
+    /// The version's fields written over an existing item as its next version. `None`: the
+    /// item changed since it was read.
+    async fn rewrite(
+        &self,
+        id: &ItemId,
+        current: AttributeMap,
+        request: &RestoreRequest,
+        now: Timestamp,
+    ) -> Result<Option<RestoreOutcome>, ApiError> {
+        let current_version = version_of(&current);
+        if let Precondition::Version(expected) = request.precondition
+            && expected != current_version
+        {
+            return Err(version_conflict(Some(current_version)));
+        }
+        let version = request.version.ok_or_else(|| {
+            DomainError::Validation(vec![FieldError::new(
+                "version",
+                "required: the item exists, name the version to restore",
+            )])
+        })?;
+        let entry = self
+            .history_entry(id, Some(version))
+            .await?
+            .ok_or(ApiError::VersionNotFound)?;
+        let image = entry
+            .image
+            .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
+        // `created_at` stays the item's (an unreadable one gives way to the version's).
+        let created_at = decode(current.clone()).ok().map(|item| item.created_at);
+        let item = restored_item(image, current_version + 1, created_at, now)?;
+        let attributes = attributes_of(&item, &current, request.mark.as_ref(), false)?;
+        let (expression, expected) = condition(Precondition::Version(current_version));
+        let written = self
+            .put_conditionally(attributes, expression, expected)
+            .await?;
+        Ok(written.then_some(RestoreOutcome::Rewritten(item)))
+    }
+
+    /// `false` when the condition failed.
+    async fn put_conditionally(
+        &self,
+        attributes: AttributeMap,
+        expression: String,
+        expected: Option<AttributeValue>,
+    ) -> Result<bool, ApiError> {
+        let mut request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(attributes))
+            .condition_expression(&expression)
+            .expression_attribute_names("#id", "id")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
+        if expression.contains("#version") {
+            request = request.expression_attribute_names("#version", "version");
+        }
+        if let Some(expected) = expected {
+            request = request.expression_attribute_values(":expected", expected);
+        }
+        match request
+            .customize()
+            .config_override(write_config())
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error) => match error.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => Ok(false),
+                _ => Err(dependency("PutItem", error)),
+            },
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The history step on real records: every change one entry, a restore recorded as
+//! `restored`, and a replayed batch writing nothing twice.
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::support::{HISTORY, Stack, TABLE, expected_key};
+
+fn entries(history: &[(u64, String, String)]) -> Vec<(u64, &str)> {
+    history.iter().map(|(v, e, _)| (*v, e.as_str())).collect()
+}
+
+#[tokio::test]
+async fn every_change_is_one_entry_and_a_restore_is_recorded_as_restored() {
+    let stack = Stack::start().await;
+    let a = stack.create("Ann").await;
+    stack
+        .update(a.id.clone(), json!({"status": "inactive"}))
+        .await;
+    stack.delete(a.id.clone()).await;
+    let response = stack
+        .processor()
+        .process(&stack.stream_event().await.records)
+        .await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    // The API's restore (one conditional PutItem), then a plain update after it.
+    let request = items_api::store::RestoreRequest {
+        version: Some(1),
+        precondition: items_api::store::Precondition::None,
+        mark: None,
+    };
+    let restored = items_api::store::ItemStore::restore(
+        &stack.store,
+        a.id.clone(),
+        &request,
+        domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        restored,
+        items_api::store::RestoreOutcome::Recreated(ref item) if item.version == 3
+    ));
+    stack.update(a.id.clone(), json!({"name": "Anna"})).await;
+
+    // The whole stream again: the first three records are a replay.
+    let records = stack.stream_event().await.records;
+    assert_eq!(records.len(), 5);
+    for _ in 0..2 {
+        let response = stack.processor().process(&records).await;
+        assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    }
+    let history = stack.history(&a.id).await;
+    assert_eq!(
+        entries(&history),
+        [
+            (1, "created"),
+            (2, "updated"),
+            (2, "deleted"),
+            (3, "restored"),
+            (4, "updated")
+        ],
+        "oldest first, each once"
+    );
+    let event_ids: Vec<&str> = history.iter().map(|(_, _, id)| id.as_str()).collect();
+    let stream_ids: Vec<&str> = records.iter().map(|r| r.event_id.as_str()).collect();
+    assert_eq!(event_ids, stream_ids, "each entry from its own record");
+
+    // The restore re-created the item on the day it was created: its archive object is its
+    // own (the create's key is taken), and archive and notification call it a restore.
+    let key = |n: usize, suffix: &str| expected_key(&records[n], &format!("{}{suffix}", a.id));
+    let expected: BTreeSet<String> = [
+        key(0, ".json"),
+        key(1, "/v2.json"),
+        key(2, "/deleted-v2.json"),
+        key(3, "/v3.json"),
+        key(4, "/v4.json"),
+    ]
+    .into();
+    assert_eq!(stack.archive_keys().await, expected);
+    let restored = stack.archive_object(&key(3, "/v3.json")).await;
+    assert_eq!(
+        (restored["version"].as_u64(), restored["name"].as_str()),
+        (Some(3), Some("Ann"))
+    );
+    assert_eq!(
+        stack.archive_metadata(&key(3, "/v3.json")).await["event-type"],
+        "restored"
+    );
+    let restore_notes: Vec<_> = stack
+        .notifications()
+        .await
+        .into_iter()
+        .filter(|n| n.attributes["event_type"] == "restored")
+        .collect();
+    assert!(!restore_notes.is_empty());
+    assert!(
+        restore_notes
+            .iter()
+            .all(|n| n.subject.as_deref() == Some("Item restored"))
+    );
+}
+
+/// An item another tool stored close to DynamoDB's 400 KB limit (the API refuses to write
+/// one: its extra fields would have to fit in `attributes`): an entry with the image inline
+/// would be refused, the record retried to the dead-letter queue and its notification lost,
+/// so the image is kept gzipped, and the API reads it back whole.
+#[tokio::test]
+async fn an_item_close_to_the_size_limit_has_its_entries_with_the_image_compressed() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use domain::{HistoryEvent, history};
+    use items_api::store::ItemStore;
+
+    let stack = Stack::start().await;
+    // 409 386 bytes: the item is just under the limit (409 600 bytes), its entry just over.
+    let notes = "An original item's long notes. ".repeat(13_206);
+    let s = |text: &str| AttributeValue::S(text.into());
+    for (version, status) in [("1", "active"), ("2", "inactive")] {
+        let item = [
+            ("id", s("big")),
+            ("name", s("Big")),
+            ("status", s(status)),
+            ("created_at", s("2024-03-25T10:00:00Z")),
+            ("version", AttributeValue::N(version.into())),
+            ("notes", s(&notes)),
+        ];
+        let put = stack.dynamo.client().put_item().table_name(TABLE);
+        put.set_item(Some(item.map(|(n, v)| (n.to_string(), v)).into()))
+            .send()
+            .await
+            .expect("DynamoDB holds the item itself");
+    }
+
+    let records = stack.stream_event().await.records;
+    let response = stack.processor().process(&records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let id = domain::ItemId::parse("big").unwrap();
+    assert_eq!(
+        entries(&stack.history(&id).await),
+        [(1, "created"), (2, "updated")]
+    );
+    let seq = history::seq(2, HistoryEvent::Updated).to_string();
+    let get = stack.dynamo.client().get_item().table_name(HISTORY);
+    let stored = get
+        .key("id", s("big"))
+        .key("seq", AttributeValue::N(seq))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(!stored.contains_key("item"), "{:?}", stored.keys());
+    let gzipped = stored["item_gzip"].as_b().unwrap().as_ref().len();
+    assert!(gzipped < 20_000, "{gzipped} bytes");
+
+    // The API reads the image back whole.
+    let entry = stack.store.version(id, 2).await.unwrap().unwrap();
+    let image = entry.image.unwrap();
+    assert_eq!(image["notes"].as_s().unwrap(), &notes);
+    assert_eq!(image["status"].as_s().unwrap(), "inactive");
+    assert_eq!(
+        stack.notifications().await.len(),
+        2,
+        "both changes notified"
+    );
+}

@@ -1,0 +1,210 @@
+//! Items as the original Python service and its tools stored them, through the real stream
+//! processor: each shape archived as stored (its fields at the top level, the change in the
+//! object's metadata) and notified; one that cannot be represented too; a record that can
+//! never be processed quarantined while its batch moves on.
+
+use std::collections::HashMap;
+
+use aws_lambda_events::dynamodb::EventRecord;
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::ItemId;
+use serde_json::{Value, json};
+
+use crate::support::{Stack, TABLE, expected_key, sequence_numbers};
+
+fn s(text: &str) -> AttributeValue {
+    AttributeValue::S(text.into())
+}
+
+/// What the original `handle_post_request` stored (isoformat() times without a zone, no
+/// version), with a top-level field its client sent.
+fn handler_item(id: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("id".into(), s(id)),
+        ("name".into(), s("Widget")),
+        ("email".into(), s("owner@example.com")),
+        ("description".into(), s("")),
+        ("created_at".into(), s("2024-03-25T10:00:00.123456")),
+        ("updated_at".into(), s("2024-03-26T09:30:00")),
+        ("status".into(), s("active")),
+        ("color".into(), s("red")),
+    ])
+}
+
+/// What the original `batch_write_items` tool stored: no e-mail, the time to the second.
+fn batch_item(id: &str) -> HashMap<String, AttributeValue> {
+    HashMap::from([
+        ("id".into(), s(id)),
+        ("name".into(), s("Sample Item 1")),
+        ("status".into(), s("active")),
+        ("created_at".into(), s("2024-03-25T10:00:00Z")),
+    ])
+}
+
+/// A batch tool's item with a `name` that is a number: an item the API cannot show.
+fn unrepresentable_item(id: &str) -> HashMap<String, AttributeValue> {
+    let mut item = batch_item(id);
+    item.insert("name".into(), AttributeValue::N("42".into()));
+    item
+}
+
+async fn store(stack: &Stack, item: HashMap<String, AttributeValue>) {
+    let put = stack.dynamo.client().put_item().table_name(TABLE);
+    put.set_item(Some(item)).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn original_items_are_archived_as_stored_and_notified() {
+    let stack = Stack::start().await;
+    let (handler_id, odd_id) = ("3b241101-e2bb-4255-8caf-4136c566a962", "item1");
+    store(&stack, handler_item(handler_id)).await;
+    store(&stack, unrepresentable_item(odd_id)).await;
+    // The first write through the API: version 0 becomes 1, `color` moves into attributes.
+    let id = ItemId::parse(handler_id).unwrap();
+    stack
+        .update(id.clone(), json!({"status": "inactive"}))
+        .await;
+    stack.delete(id).await;
+    let mut changed = unrepresentable_item(odd_id);
+    changed.insert("name".into(), AttributeValue::N("43".into()));
+    store(&stack, changed).await;
+    store(&stack, batch_item("item2")).await;
+
+    let records = stack.stream_event().await.records;
+    let response = stack.processor().process(&records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let key = |n: usize, suffix: &str| expected_key(&records[n], suffix);
+    let created = stack
+        .archive_object(&key(0, &format!("{handler_id}.json")))
+        .await;
+    assert_eq!(
+        created,
+        json!({
+            "id": handler_id, "name": "Widget", "email": "owner@example.com", "description": "",
+            "created_at": "2024-03-25T10:00:00.123456", "updated_at": "2024-03-26T09:30:00",
+            "status": "active", "color": "red"
+        }),
+        "the original's backup shape: the item as stored"
+    );
+    let updated = stack
+        .archive_object(&key(2, &format!("{handler_id}/v1.json")))
+        .await;
+    assert_eq!(updated["status"], "inactive");
+    assert_eq!(updated["attributes"], json!({"color": "red"}));
+    assert_eq!(updated["created_at"], "2024-03-25T10:00:00.123Z");
+    let tombstone = key(3, &format!("{handler_id}/deleted-v1.json"));
+    assert_eq!(
+        stack.archive_metadata(&tombstone).await["event-type"],
+        "deleted"
+    );
+
+    // The unrepresentable item: archived as stored, the attribute at fault in metadata.
+    let odd_key = key(1, &format!("{odd_id}.json"));
+    assert_eq!(stack.archive_object(&odd_key).await["name"], 42);
+    let metadata = stack.archive_metadata(&odd_key).await;
+    assert_eq!(
+        (
+            metadata["event-type"].as_str(),
+            metadata["unrepresentable"].as_str()
+        ),
+        ("created", "name")
+    );
+    // Changed by another tool, without a version: an object per change, named by its record.
+    let sequence = records[4].change.sequence_number.clone().unwrap();
+    let odd_update = stack
+        .archive_object(&key(4, &format!("{odd_id}/v0-{sequence}.json")))
+        .await;
+    assert_eq!(odd_update["name"], 43);
+
+    let batch = stack.archive_object(&key(5, "item2.json")).await;
+    assert_eq!(
+        (
+            batch["id"].as_str(),
+            batch.get("email"),
+            batch.get("version")
+        ),
+        (Some("item2"), None, None),
+        "as the tool stored it"
+    );
+
+    let sent = stack.notifications().await;
+    assert_eq!(sent.len(), records.len());
+    let batch_message = sent
+        .iter()
+        .find(|n| n.attributes["item_id"] == "item2")
+        .unwrap();
+    let batch_message: Value = serde_json::from_str(&batch_message.message).unwrap();
+    assert_eq!(
+        (
+            &batch_message["version"],
+            &batch_message["status"],
+            batch_message.get("unrepresentable")
+        ),
+        (&json!(0), &json!("active"), None)
+    );
+    let odd: Vec<Value> = sent
+        .iter()
+        .filter(|n| n.attributes["item_id"] == odd_id)
+        .map(|n| serde_json::from_str(&n.message).unwrap())
+        .collect();
+    assert_eq!(odd.len(), 2);
+    assert!(odd.iter().all(|m| m["unrepresentable"] == json!(["name"])));
+    assert!(odd.iter().all(|m| m["status"] == "active"));
+    let odd_changed = odd.iter().find(|m| m["event_type"] == "updated").unwrap();
+    assert_eq!(odd_changed["changed_fields"], json!(["name"]));
+    assert!(!sent.iter().any(|n| n.message.contains("example.com")));
+}
+
+/// Where a poison record must go: named by its event id, dated by its change.
+pub fn quarantine_key(record: &EventRecord) -> String {
+    let date = record
+        .change
+        .approximate_creation_date_time
+        .format("%Y/%m/%d");
+    format!("quarantine/{date}/{}.json", record.event_id)
+}
+
+#[tokio::test]
+async fn a_poison_record_is_quarantined_and_its_batch_moves_on() {
+    let stack = Stack::start().await;
+    let a = stack.create("Ann").await;
+    let b = stack.create("Ben").await;
+    stack.update(b.id.clone(), json!({"name": "Benno"})).await;
+    let mut records = stack.stream_event().await.records;
+    records[1].event_name = "UPSERT".into();
+    records[0].change.keys.clear();
+
+    for delivery in ["first", "replayed"] {
+        let response = stack.processor().process(&records).await;
+        assert!(
+            sequence_numbers(&response).is_empty(),
+            "{delivery}: {response:?}"
+        );
+    }
+
+    let keys = stack.archive_versions().await;
+    let quarantined = [quarantine_key(&records[0]), quarantine_key(&records[1])];
+    for key in &quarantined {
+        assert_eq!(
+            keys.get(key),
+            Some(&1),
+            "{key} once, replay included: {keys:?}"
+        );
+    }
+    assert!(!keys.keys().any(|k| k.contains(&a.id.to_string())));
+    let update_key = expected_key(&records[2], &format!("{}/v2.json", b.id));
+    assert!(
+        keys.contains_key(&update_key),
+        "b's later record went on: {keys:?}"
+    );
+
+    let object = stack.archive_object(&quarantined[1]).await;
+    assert_eq!(object["reason"], r#"unknown stream event name "UPSERT""#);
+    assert_eq!(object["record"]["eventName"], "UPSERT");
+    assert_eq!(object["record"]["eventID"], records[1].event_id);
+    assert_eq!(
+        stack.archive_metadata(&quarantined[0]).await["reason"],
+        "keys do not hold an item id"
+    );
+}
