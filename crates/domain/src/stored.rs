@@ -63,19 +63,50 @@ impl fmt::Display for UnrepresentableItem {
     }
 }
 
-impl From<Map<String, Value>> for StoredItem {
-    /// Attributes already decoded one by one (as a reader does that names an attribute
-    /// holding a kind of value JSON has no form for, e.g. binary).
-    fn from(attributes: Map<String, Value>) -> Self {
-        Self(attributes)
-    }
-}
-
 impl StoredItem {
+    /// A stored item from its attributes, each already decoded to JSON by the caller (the
+    /// SDK's and the stream event's attribute types differ): an attribute holding a kind of
+    /// value JSON has no form for (binary) makes the item unrepresentable, named with the
+    /// others that could not be decoded.
+    pub fn decoded<E>(
+        attributes: impl IntoIterator<Item = (String, Result<Value, E>)>,
+    ) -> Result<Self, UnrepresentableItem> {
+        let mut stored = Map::new();
+        let mut undecodable = Vec::new();
+        for (name, value) in attributes {
+            match value {
+                Ok(value) => {
+                    stored.insert(name, value);
+                }
+                Err(_) => undecodable.push(name),
+            }
+        }
+        let stored = Self(stored);
+        if undecodable.is_empty() {
+            return Ok(stored);
+        }
+        undecodable.sort();
+        Err(UnrepresentableItem {
+            id: stored.id().map(str::to_owned),
+            attributes: undecodable,
+        })
+    }
+
+    /// The stored `id`, when it is a string (even one that is not a valid id).
+    pub fn id(&self) -> Option<&str> {
+        self.0.get("id").and_then(Value::as_str)
+    }
+
+    /// The attributes as stored, for a reader that shows only some of them.
+    pub fn into_attributes(self) -> Map<String, Value> {
+        self.0
+    }
+
     /// The item as clients see it: times without a zone read as UTC, a missing `version` as
     /// 0, a missing `updated_at` as `created_at`, a missing `email`/`description`/`attributes`
     /// (or a NULL one) as absent, and attributes not of ours under `stored_attributes`.
     pub fn into_item(self) -> Result<Item, UnrepresentableItem> {
+        let stored_id = self.id().map(str::to_owned);
         let mut reader = Reader {
             map: self.0,
             offending: Vec::new(),
@@ -83,11 +114,6 @@ impl StoredItem {
         for internal in INTERNAL_ATTRIBUTES {
             reader.map.remove(internal);
         }
-        let stored_id = reader
-            .map
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
         let id = reader.required("id", text(ItemId::parse));
         let name = reader.required("name", text(Name::parse));
         let email = reader.optional("email", text(Email::parse));

@@ -162,24 +162,11 @@ fn present(image: &serde_dynamo::Item) -> Option<&serde_dynamo::Item> {
 /// An image read the way items-api reads a stored item: attribute by attribute (a kind of
 /// value JSON has no form for, binary, makes it unrepresentable), then [`StoredItem`]'s rules.
 fn read_item(image: &serde_dynamo::Item) -> Result<domain::Item, UnrepresentableItem> {
-    let mut stored = Map::new();
-    let mut undecodable = Vec::new();
-    for (name, value) in image.iter() {
-        match serde_dynamo::from_attribute_value::<_, Value>(value.clone()) {
-            Ok(value) => {
-                stored.insert(name.clone(), value);
-            }
-            Err(_) => undecodable.push(name.clone()),
-        }
-    }
-    if !undecodable.is_empty() {
-        undecodable.sort();
-        return Err(UnrepresentableItem {
-            id: stored.get("id").and_then(Value::as_str).map(str::to_owned),
-            attributes: undecodable,
-        });
-    }
-    StoredItem::from(stored).into_item()
+    let attributes = image.iter().map(|(name, value)| {
+        let value = serde_dynamo::from_attribute_value::<_, Value>(value.clone());
+        (name.clone(), value)
+    });
+    StoredItem::decoded(attributes)?.into_item()
 }
 
 /// Whether an attribute is ours but not the item's (never archived, never compared).

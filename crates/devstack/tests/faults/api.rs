@@ -172,11 +172,7 @@ impl Client<'_> {
             json!({"status": status})
         };
         let etag = format!("\"{}\"", before["version"]);
-        let headers: Vec<(&str, &str)> = if conditional {
-            vec![("if-match", &etag)]
-        } else {
-            Vec::new()
-        };
+        let headers = if_match(&etag, conditional);
         let response = call(
             self.stack,
             "PUT",
@@ -221,11 +217,7 @@ impl Client<'_> {
     async fn delete(&mut self, id: &str, conditional: bool) {
         let before = self.items[id].clone().expect("deletes go to live items");
         let etag = format!("\"{}\"", before["version"]);
-        let headers: Vec<(&str, &str)> = if conditional {
-            vec![("if-match", &etag)]
-        } else {
-            Vec::new()
-        };
+        let headers = if_match(&etag, conditional);
         let response = call(
             self.stack,
             "DELETE",
@@ -345,4 +337,13 @@ async fn the_api_under_dynamodb_faults_answers_a_correct_success_or_503_502() {
     // A write answered 5xx can only have landed if its call reached DynamoDB and the answer
     // was then lost: a forwarded `error` or `timeout` fault.
     assert!(tally.landed_despite_5xx <= faults.forwarded());
+}
+
+/// The headers of a write: `If-Match` with the item's ETag when it is conditional.
+fn if_match(etag: &str, conditional: bool) -> Vec<(&str, &str)> {
+    if conditional {
+        vec![("if-match", etag)]
+    } else {
+        Vec::new()
+    }
 }

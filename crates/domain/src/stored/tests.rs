@@ -103,3 +103,19 @@ fn strict_shape_moves_stored_attributes_into_attributes() {
     let error = item.into_strict().unwrap_err();
     assert_eq!(error.attributes, ["big", "color", "size"]);
 }
+
+#[test]
+fn attributes_that_could_not_be_decoded_are_named_in_order() {
+    let decoded = |name: &str, value: Result<Value, ()>| (name.to_string(), value);
+    let error = StoredItem::decoded([
+        decoded("id", Ok(json!("item1"))),
+        decoded("thumbnail", Err(())),
+        decoded("name", Ok(json!("n"))),
+        decoded("icon", Err(())),
+    ])
+    .unwrap_err();
+    assert_eq!(error.id.as_deref(), Some("item1"));
+    assert_eq!(error.attributes, ["icon", "thumbnail"]);
+    let stored = StoredItem::decoded([decoded("id", Ok(json!("item1")))]).unwrap();
+    assert_eq!(stored.id(), Some("item1"));
+}

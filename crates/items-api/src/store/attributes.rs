@@ -7,7 +7,6 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use domain::{INTERNAL_ATTRIBUTES, Item, StoredItem, UnrepresentableItem};
-use serde_json::{Map, Value};
 
 /// A stored item as DynamoDB gives it.
 pub type AttributeMap = HashMap<String, AttributeValue>;
@@ -20,7 +19,7 @@ pub fn encode(item: &Item) -> Result<AttributeMap, serde_dynamo::Error> {
 /// A stored item, whatever wrote it, as clients see it; what cannot be shown names its
 /// attributes (never their values).
 pub fn decode(attributes: AttributeMap) -> Result<Item, UnrepresentableItem> {
-    StoredItem::from(to_json(attributes)?).into_item()
+    to_stored(attributes)?.into_item()
 }
 
 /// The [`INTERNAL_ATTRIBUTES`] `stored` carries: not part of the item, kept by every write.
@@ -31,26 +30,11 @@ pub fn internal(stored: &AttributeMap) -> AttributeMap {
         .collect()
 }
 
-/// The attributes as JSON; a kind of value JSON has no form for (binary) makes the item
-/// unrepresentable.
-pub(super) fn to_json(attributes: AttributeMap) -> Result<Map<String, Value>, UnrepresentableItem> {
-    let mut stored = Map::new();
-    let mut undecodable = Vec::new();
-    for (name, value) in attributes {
-        match serde_dynamo::from_attribute_value(value) {
-            Ok(value) => {
-                stored.insert(name, value);
-            }
-            Err(_) => undecodable.push(name),
-        }
-    }
-    if undecodable.is_empty() {
-        Ok(stored)
-    } else {
-        undecodable.sort();
-        Err(UnrepresentableItem {
-            id: stored.get("id").and_then(Value::as_str).map(str::to_owned),
-            attributes: undecodable,
-        })
-    }
+/// The attributes as a [`StoredItem`], each decoded on its own.
+pub(super) fn to_stored(attributes: AttributeMap) -> Result<StoredItem, UnrepresentableItem> {
+    StoredItem::decoded(
+        attributes
+            .into_iter()
+            .map(|(name, value)| (name, serde_dynamo::from_attribute_value(value))),
+    )
 }

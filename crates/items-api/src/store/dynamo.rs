@@ -318,7 +318,7 @@ impl ItemStore for DynamoStore {
                 bounds.into_iter().fold(request, |request, (name, at)| {
                     request
                         .expression_attribute_names("#created_at", "created_at")
-                        .expression_attribute_values(name, string(at.to_string()))
+                        .expression_attribute_values(name, string(at))
                 })
             }
             ListFilter::Email { email, status } => {

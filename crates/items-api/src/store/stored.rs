@@ -2,11 +2,10 @@
 //! [`StoredItem`](domain::StoredItem) rules ([`super::attributes::decode`]).
 
 use domain::{Item, UnrepresentableItem};
-use serde_json::Value;
 
 use super::{
     AttributeMap,
-    attributes::{decode as read, to_json},
+    attributes::{decode as read, to_stored},
 };
 use crate::{
     ApiError,
@@ -67,9 +66,9 @@ fn read_view(
     let Projection::Only(fields) = projection else {
         return read(attributes).map(ItemView::Full);
     };
-    let stored = to_json(attributes)?;
-    let id = stored.get("id").and_then(Value::as_str).map(str::to_owned);
-    ProjectedItem::read(stored, fields)
+    let stored = to_stored(attributes)?;
+    let id = stored.id().map(str::to_owned);
+    ProjectedItem::read(stored.into_attributes(), fields)
         .map(ItemView::Projected)
         .map_err(|attributes| UnrepresentableItem { id, attributes })
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{TABLE, TestApp, TestRequest};
 
@@ -15,29 +15,23 @@ fn s(text: &str) -> AttributeValue {
     AttributeValue::S(text.into())
 }
 
-/// What the original `handle_post_request` stored (`datetime.utcnow().isoformat()`, no
-/// version), after a client's PUT added `color` at the top level.
-fn handler_item() -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("id".into(), s(HANDLER_ID)),
-        ("name".into(), s("Widget")),
-        ("email".into(), s("owner@example.com")),
-        ("description".into(), s("")),
-        ("created_at".into(), s("2024-03-25T10:00:00.123456")),
-        ("updated_at".into(), s("2024-03-26T09:30:00")),
-        ("status".into(), s("active")),
-        ("color".into(), s("red")),
-    ])
+/// One of the items the original service and its tools stored: `handler`, `batch_tool` or
+/// `unrepresentable` (fixtures/README.md).
+fn original(shape: &str) -> HashMap<String, AttributeValue> {
+    let shapes: Value =
+        serde_json::from_str(include_str!("../../../../fixtures/original-items.json")).unwrap();
+    serde_dynamo::to_item(&shapes[shape]).unwrap()
 }
 
-/// What the original `batch_write_items` tool stored.
+fn handler_item() -> HashMap<String, AttributeValue> {
+    original("handler")
+}
+
+/// What the original `batch_write_items` tool stored, under another id and status.
 fn batch_item(id: &str, status: &str) -> HashMap<String, AttributeValue> {
-    HashMap::from([
-        ("id".into(), s(id)),
-        ("name".into(), s("Sample Item 1")),
-        ("status".into(), s(status)),
-        ("created_at".into(), s("2024-03-25T10:00:00Z")),
-    ])
+    let mut item = original("batch_tool");
+    item.extend([("id".into(), s(id)), ("status".into(), s(status))]);
+    item
 }
 
 /// How many items [`store_every_shape`] stores.
@@ -46,13 +40,11 @@ pub const SHAPES: usize = 4;
 /// One item of each shape the original service and its tools leave in a table (one that
 /// cannot be represented among them), for the fuzzers; returns their ids.
 pub async fn store_every_shape(app: &TestApp) -> [String; SHAPES] {
-    let mut unrepresentable = batch_item("unrepresentable", "active");
-    unrepresentable.insert("name".into(), AttributeValue::N("42".into()));
     let shapes = [
         handler_item(),
         batch_item("item1", "active"),
         batch_item("item 2 (inactive)", "inactive"),
-        unrepresentable,
+        original("unrepresentable"),
     ];
     let ids = shapes
         .each_ref()
@@ -98,7 +90,10 @@ async fn an_item_of_the_original_handler_is_read_listed_updated_and_deleted() {
     assert_eq!(item["version"], 0);
     assert_eq!(item["created_at"], "2024-03-25T10:00:00.123Z");
     assert_eq!(item["updated_at"], "2024-03-26T09:30:00.000Z");
-    assert_eq!(item["stored_attributes"], json!({"color": "red"}));
+    assert_eq!(
+        item["stored_attributes"],
+        json!({"color": "red", "price": 9.5})
+    );
     assert_eq!(item["attributes"], json!({}));
     assert_eq!(listed_ids(&app, "active").await, [HANDLER_ID]);
 
@@ -109,14 +104,14 @@ async fn an_item_of_the_original_handler_is_read_listed_updated_and_deleted() {
     assert_eq!(updated.header("etag"), Some("\"1\""));
     let item = updated.json();
     assert_eq!(item["name"], "Renamed");
-    assert_eq!(item["attributes"], json!({"color": "red"}));
+    assert_eq!(item["attributes"], json!({"color": "red", "price": 9.5}));
     assert!(item.get("stored_attributes").is_none(), "{item}");
     assert_eq!(item["created_at"], "2024-03-25T10:00:00.123Z");
     // Written whole in today's strict shape: no top-level `color`, our time format.
     let raw = app.stored(HANDLER_ID).await;
     assert_eq!(raw["version"], AttributeValue::N("1".into()));
     assert_eq!(raw["created_at"], s("2024-03-25T10:00:00.123Z"));
-    assert!(!raw.contains_key("color"));
+    assert!(!raw.contains_key("color") && !raw.contains_key("price"));
     assert_eq!(app.send(TestRequest::get(&path)).await.json(), item);
 
     let stale = app
@@ -137,6 +132,39 @@ async fn an_item_of_the_original_handler_is_read_listed_updated_and_deleted() {
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     let gone = app.send(TestRequest::get(&path)).await;
     gone.assert_error(404, "ITEM_NOT_FOUND");
+}
+
+#[tokio::test]
+async fn a_full_date_range_takes_in_every_original_time_form_of_its_edges() {
+    let app = TestApp::spawn().await;
+    let created = [
+        ("first", "2024-03-25T00:00:00"), // isoformat() of a whole second: no fraction
+        ("last", "2024-03-25T23:59:59Z"),
+        ("before", "2024-03-24T23:59:59.999999"),
+        ("after", "2024-03-26T00:00:00Z"),
+    ];
+    for (id, at) in created {
+        let mut item = batch_item(id, "active");
+        item.insert("created_at".into(), s(at));
+        store(&app, item).await;
+    }
+    let page = app
+        .send(
+            TestRequest::get("/items")
+                .query("status", "active")
+                .query("created_from", "2024-03-25")
+                .query("created_to", "2024-03-25"),
+        )
+        .await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let body = page.json();
+    let listed: Vec<&str> = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ["last", "first"], "newest first, both edges in");
 }
 
 #[tokio::test]
