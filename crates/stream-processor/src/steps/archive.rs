@@ -25,7 +25,7 @@ use aws_sdk_s3::{
     operation::put_object::PutObjectError,
     primitives::ByteStream,
 };
-use domain::ChangeKind;
+use domain::{ChangeKind, HistoryEvent};
 use serde::Serialize;
 
 use super::{Step, at_once};
@@ -46,10 +46,12 @@ impl ArchiveKey {
     pub fn of(record: &ChangeRecord) -> Self {
         let date = record.changed_at.format("%Y/%m/%d");
         let (id, version) = (&record.item_id, record.version());
+        let restored = record.event() == HistoryEvent::Restored;
         Self(match (record.kind, version) {
             (ChangeKind::Remove, _) => format!("backups/{date}/{id}/deleted-v{version}.json"),
-            // A first version: ours (1) or the original service's (0, it kept none).
-            (ChangeKind::Insert, 0 | 1) => format!("backups/{date}/{id}.json"),
+            // A first version: ours (1) or the original service's (0, it kept none); a
+            // restore of an item deleted at version 0 is an insert at 1, not a create.
+            (ChangeKind::Insert, 0 | 1) if !restored => format!("backups/{date}/{id}.json"),
             // An item without versions changed by another tool: each change its own object.
             (ChangeKind::Modify, 0) => {
                 format!("backups/{date}/{id}/v0-{}.json", record.sequence_number)

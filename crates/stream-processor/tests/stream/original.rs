@@ -146,6 +146,64 @@ pub fn quarantine_key(record: &EventRecord) -> String {
     format!("quarantine/{date}/{}.json", record.event_id)
 }
 
+/// An item of the original service (version 0) deleted and restored: the restore re-creates
+/// it at version 1, an insert like a create, yet its archive object must be its own, not the
+/// create's key (taken, and kept by `If-None-Match`), which its history entry would name.
+#[tokio::test]
+async fn a_restored_original_item_has_its_own_archive_object() {
+    let stack = Stack::start().await;
+    let handler = original_json("handler");
+    let id = ItemId::parse(handler["id"].as_str().unwrap()).unwrap();
+    store(&stack, original("handler", id.as_str())).await;
+    stack.delete(id.clone()).await;
+    let first = stack.stream_event().await.records;
+    let response = stack.processor().process(&first).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let request = items_api::store::RestoreRequest {
+        version: None,
+        precondition: items_api::store::Precondition::None,
+        mark: None,
+    };
+    let restored = items_api::store::ItemStore::restore(
+        &stack.store,
+        id.clone(),
+        &request,
+        domain::Timestamp::now(),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        restored,
+        items_api::store::RestoreOutcome::Recreated(ref item) if item.version == 1
+    ));
+    let records = stack.stream_event().await.records;
+    let response = stack.processor().process(&records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    let key = |n: usize, suffix: &str| expected_key(&records[n], &format!("{id}{suffix}"));
+    let keys = stack.archive_keys().await;
+    let expected = [
+        key(0, ".json"),
+        key(1, "/deleted-v0.json"),
+        key(2, "/v1.json"),
+    ];
+    assert_eq!(keys, expected.clone().into());
+    assert_eq!(stack.archive_object(&expected[0]).await, handler);
+    let object = stack.archive_object(&expected[2]).await;
+    assert_eq!(
+        (object["version"].as_u64(), object["name"].as_str()),
+        (Some(1), Some("Widget"))
+    );
+    assert_eq!(
+        stack.archive_metadata(&expected[2]).await["event-type"],
+        "restored"
+    );
+    let history = stack.history(&id).await;
+    let events: Vec<(u64, &str)> = history.iter().map(|(v, e, _)| (*v, e.as_str())).collect();
+    assert_eq!(events, [(0, "created"), (0, "deleted"), (1, "restored")]);
+}
+
 #[tokio::test]
 async fn a_poison_record_is_quarantined_and_its_batch_moves_on() {
     let stack = Stack::start().await;
