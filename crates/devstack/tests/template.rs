@@ -166,21 +166,11 @@ fn no_iam_statement_allows_every_resource_but_xray() {
 #[test]
 fn the_stream_processor_may_write_exactly_where_it_writes() {
     let template = template();
-    let mut put_object: Vec<String> = iam_statements(&template)
+    let put_object: Vec<String> = grants(&template, "StreamProcessorRole")
         .into_iter()
-        .filter(|(owner, _)| owner == "StreamProcessorRole")
-        .filter(|(_, statement)| {
-            as_list(&statement["Action"])
-                .iter()
-                .any(|action| action.as_str() == Some("s3:PutObject"))
-        })
-        .flat_map(|(_, statement)| as_list(&statement["Resource"]))
-        .map(|resource| match resource {
-            Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
-            other => format!("{other:?}"),
-        })
+        .filter(|(action, _)| action == "s3:PutObject")
+        .map(|(_, resource)| resource)
         .collect();
-    put_object.sort();
     // The archive (steps::archive) and the quarantine of poison records (quarantine.rs).
     assert_eq!(
         put_object,
@@ -188,6 +178,60 @@ fn the_stream_processor_may_write_exactly_where_it_writes() {
             "${ArchiveBucket.Arn}/backups/*",
             "${ArchiveBucket.Arn}/quarantine/*"
         ]
+    );
+}
+
+/// Every (action, resource) a role's statements allow, resources as written (`!GetAtt X.Arn`
+/// as `X.Arn`, `!Sub` as its text).
+fn grants(template: &Value, role: &str) -> Vec<(String, String)> {
+    let mut grants = Vec::new();
+    for (_, statement) in iam_statements(template)
+        .into_iter()
+        .filter(|(owner, _)| owner == role)
+    {
+        for action in as_list(&statement["Action"]) {
+            for resource in as_list(&statement["Resource"]) {
+                let resource = match resource {
+                    Value::Tagged(tagged) => tagged.value.as_str().unwrap_or_default().to_owned(),
+                    other => other.as_str().unwrap_or_default().to_owned(),
+                };
+                grants.push((action.as_str().unwrap_or_default().to_owned(), resource));
+            }
+        }
+    }
+    grants.sort();
+    grants
+}
+
+/// History is written by the stream processor only; the API reads it, and may read the
+/// archive's objects (what its presigned `archive_url`s are signed for) and nothing else in S3.
+#[test]
+fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history() {
+    let template = template();
+    let on = |grants: Vec<(String, String)>, matches: &dyn Fn(&str) -> bool| -> Vec<String> {
+        grants
+            .into_iter()
+            .filter(|(action, resource)| matches(action) || matches(resource))
+            .map(|(action, resource)| format!("{action} {resource}"))
+            .collect()
+    };
+    let api = grants(&template, "ItemsApiRole");
+    assert_eq!(
+        on(api.clone(), &|text| text.contains("HistoryTable")),
+        [
+            "dynamodb:GetItem HistoryTable.Arn",
+            "dynamodb:Query HistoryTable.Arn"
+        ]
+    );
+    assert_eq!(
+        on(api, &|text| text.starts_with("s3:")
+            || text.contains("ArchiveBucket")),
+        ["s3:GetObject ${ArchiveBucket.Arn}/backups/*"]
+    );
+    let processor = grants(&template, "StreamProcessorRole");
+    assert_eq!(
+        on(processor, &|text| text.contains("HistoryTable")),
+        ["dynamodb:PutItem HistoryTable.Arn"]
     );
 }
 

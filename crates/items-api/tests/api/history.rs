@@ -127,6 +127,38 @@ async fn versions_are_listed_newest_first_in_pages_even_after_the_delete() {
 }
 
 #[tokio::test]
+async fn without_a_limit_a_page_holds_twenty_versions() {
+    let app = TestApp::spawn().await;
+    let id = app.create("Widget", "w@example.com").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let image = app.stored(&id).await;
+    record(&app, image.clone(), HistoryEvent::Created, &[]).await;
+    for version in 2..=25u64 {
+        let mut image = image.clone();
+        image.insert("version".into(), AttributeValue::N(version.to_string()));
+        record(&app, image, HistoryEvent::Updated, &["name"]).await;
+    }
+    let path = format!("/items/{id}/versions");
+    let first = app.send(TestRequest::get(&path)).await.json();
+    let versions: Vec<u64> = first["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, (6..=25).rev().collect::<Vec<_>>());
+    let key = first["last_key"].as_str().expect("a next page");
+    let rest = app
+        .send(TestRequest::get(&path).query("last_key", key))
+        .await
+        .json();
+    assert_eq!(rest["count"], 5);
+    assert!(rest.get("last_key").is_none(), "{rest}");
+}
+
+#[tokio::test]
 async fn versions_refuse_unknown_ids_bad_limits_and_foreign_cursors() {
     let app = TestApp::spawn().await;
     let a = three_versions(&app).await;
