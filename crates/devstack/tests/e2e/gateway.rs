@@ -12,6 +12,9 @@ async fn every_route_through_the_gateway_with_and_without_the_key() {
         ("PUT", "/items/x"),
         ("DELETE", "/items/x"),
         ("POST", "/items/batch"),
+        ("GET", "/items/x/versions"),
+        ("GET", "/items/x/versions/1"),
+        ("POST", "/items/x/restore"),
     ] {
         let response = call(&stack, method, path, None, None).await;
         assert_eq!(response.status, 403, "{method} {path} without a key");
