@@ -26,23 +26,8 @@ async fn every_change_is_one_entry_and_a_restore_is_recorded_as_restored() {
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
     // The API's restore (one conditional PutItem), then a plain update after it.
-    let request = items_api::store::RestoreRequest {
-        version: Some(1),
-        precondition: items_api::store::Precondition::None,
-        mark: None,
-    };
-    let restored = items_api::store::ItemStore::restore(
-        &stack.store,
-        a.id.clone(),
-        &request,
-        domain::Timestamp::now(),
-    )
-    .await
-    .unwrap();
-    assert!(matches!(
-        restored,
-        items_api::store::RestoreOutcome::Recreated(ref item) if item.version == 3
-    ));
+    let restored = stack.restore_deleted(a.id.clone(), Some(1)).await;
+    assert_eq!(restored.version, 3);
     stack.update(a.id.clone(), json!({"name": "Anna"})).await;
 
     // The whole stream again: the first three records are a replay.

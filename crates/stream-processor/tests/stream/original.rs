@@ -160,23 +160,7 @@ async fn a_restored_original_item_has_its_own_archive_object() {
     let response = stack.processor().process(&first).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
-    let request = items_api::store::RestoreRequest {
-        version: None,
-        precondition: items_api::store::Precondition::None,
-        mark: None,
-    };
-    let restored = items_api::store::ItemStore::restore(
-        &stack.store,
-        id.clone(),
-        &request,
-        domain::Timestamp::now(),
-    )
-    .await
-    .unwrap();
-    assert!(matches!(
-        restored,
-        items_api::store::RestoreOutcome::Recreated(ref item) if item.version == 1
-    ));
+    assert_eq!(stack.restore_deleted(id.clone(), None).await.version, 1);
     let records = stack.stream_event().await.records;
     let response = stack.processor().process(&records).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");

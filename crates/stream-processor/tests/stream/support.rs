@@ -10,7 +10,7 @@ use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use devstack::{LocalDynamo, Moto, SentNotification, Template};
 use domain::{Item, ItemId, ItemPatch, NewItem, Timestamp};
 use items_api::DynamoStore;
-use items_api::store::{ItemStore, Precondition};
+use items_api::store::{ItemStore, Precondition, RestoreOutcome, RestoreRequest};
 use serde_json::{Value, json};
 use stream_processor::{Config, Processor, steps::Clients};
 
@@ -146,6 +146,20 @@ impl Stack {
 
     pub async fn delete(&self, id: ItemId) {
         self.store.delete(id, Precondition::None).await.unwrap();
+    }
+
+    /// The API's restore of a deleted item (`version`, or the last before the deletion), which
+    /// must re-create it: the item it wrote.
+    pub async fn restore_deleted(&self, id: ItemId, version: Option<u64>) -> Item {
+        let request = RestoreRequest {
+            version,
+            precondition: Precondition::None,
+            mark: None,
+        };
+        match self.store.restore(id, &request, Timestamp::now()).await {
+            Ok(RestoreOutcome::Recreated(item)) => item,
+            other => panic!("not re-created: {other:?}"),
+        }
     }
 
     /// Every record in the table's stream, as the event Lambda would deliver.
