@@ -55,8 +55,15 @@ async fn original_items_are_archived_as_stored_and_notified() {
     changed.insert("name".into(), AttributeValue::N("43".into()));
     store(&stack, changed).await;
     store(&stack, original("batch_tool", "item2")).await;
+    // Its first write through the API makes it whole (version 1); then it is deleted.
+    let batch_id = ItemId::parse("item2").unwrap();
+    stack
+        .update(batch_id.clone(), json!({"name": "Renamed"}))
+        .await;
+    stack.delete(batch_id).await;
 
     let records = stack.stream_event().await.records;
+    assert_eq!(records.len(), 8);
     let response = stack.processor().process(&records).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
@@ -108,12 +115,28 @@ async fn original_items_are_archived_as_stored_and_notified() {
         (Some("item2"), None, None),
         "as the tool stored it"
     );
+    let renamed = stack.archive_object(&key(6, "item2/v1.json")).await;
+    assert_eq!(
+        (
+            renamed["name"].as_str(),
+            renamed["version"].as_u64(),
+            renamed["description"].as_str(),
+            renamed.get("email")
+        ),
+        (Some("Renamed"), Some(1), Some(""), None),
+        "the strict shape, no e-mail invented"
+    );
+    let tombstone = key(7, "item2/deleted-v1.json");
+    assert_eq!(
+        stack.archive_metadata(&tombstone).await["event-type"],
+        "deleted"
+    );
 
     let sent = stack.notifications().await;
     assert_eq!(sent.len(), records.len());
     let batch_message = sent
         .iter()
-        .find(|n| n.attributes["item_id"] == "item2")
+        .find(|n| n.attributes["item_id"] == "item2" && n.attributes["event_type"] == "created")
         .unwrap();
     let batch_message: Value = serde_json::from_str(&batch_message.message).unwrap();
     assert_eq!(
