@@ -1,8 +1,8 @@
 //! The whole local stack, started on free ports and driven over HTTP: the gateway's key,
 //! routing, CORS and throttling; the real function binaries behind it; the stream path to
-//! S3 and SNS, retries and the dead-letter queue. Then the Runtime API's behaviour when a
-//! function panics, aborts or overruns its timeout. Last, the README flow over HTTPS under
-//! Lambda's CPU share.
+//! S3 and SNS, retries and the dead-letter queue; an item's history and its restore. Then
+//! the Runtime API's behaviour when a function panics, aborts or overruns its timeout. Last,
+//! the README flow over HTTPS under Lambda's CPU share.
 //!
 //! The function binaries are the workspace's debug builds, which `cargo test --workspace`
 //! builds for the other crates' tests (or set `CARGO_TARGET_DIR`).
@@ -23,6 +23,7 @@ mod support;
 
 mod commands;
 mod gateway;
+mod history;
 mod runtime_api;
 mod stream;
 

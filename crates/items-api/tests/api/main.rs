@@ -16,6 +16,7 @@ mod idempotency;
 mod listing;
 mod original;
 mod projection;
+mod restore;
 mod routes;
 mod spec;
 mod support;

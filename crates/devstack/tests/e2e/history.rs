@@ -5,14 +5,10 @@
 
 use std::time::{Duration, Instant};
 
-use devstack::{LocalStack, Output, http};
+use devstack::{LocalStack, http};
 use serde_json::{Value, json};
 
-// This file uses the stack starter, not the `devstack up` helpers the other files share.
-#[allow(dead_code)]
-mod support;
-
-const KEY: &str = "history-test-key";
+use crate::{KEY, stack, support};
 
 async fn call(
     stack: &LocalStack,
@@ -61,7 +57,7 @@ fn expected(entries: &[(u64, &str)]) -> Vec<(u64, String)> {
 
 #[tokio::test]
 async fn a_deleted_item_is_listed_read_fetched_from_the_archive_and_restored() {
-    let stack = support::start_stack(KEY, Output::Discarded, None).await;
+    let stack = stack().await;
     let created = call(
         &stack,
         "POST",

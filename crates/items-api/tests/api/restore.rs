@@ -1,0 +1,159 @@
+//! `POST /items/{id}/restore` through the real handler, over histories written as the stream
+//! processor writes them (see `history`).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use domain::history;
+use serde_json::{Value, json};
+
+use crate::history::{delete_recorded, three_versions};
+use crate::support::{TestApp, TestRequest};
+
+#[tokio::test]
+async fn a_deleted_item_is_restored_at_the_next_version_with_the_old_fields() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    let created_at = app.stored(&id).await["created_at"].clone();
+    delete_recorded(&app, &id).await;
+
+    let restored = app
+        .send(TestRequest::post(
+            format!("/items/{id}/restore"),
+            json!({"version": 2}),
+        ))
+        .await;
+    assert_eq!(restored.status, 201, "{}", restored.text());
+    assert_eq!(restored.header("etag"), Some("\"4\""));
+    assert_eq!(
+        restored.header("location"),
+        Some(format!("/prod/items/{id}").as_str())
+    );
+    let item = restored.json();
+    assert_eq!(
+        (item["name"].as_str(), item["status"].as_str()),
+        (Some("Gadget"), Some("active"))
+    );
+    assert_eq!(item["version"], 4);
+    assert_eq!(item["created_at"], created_at.as_s().unwrap().as_str());
+    assert_ne!(item["updated_at"], item["created_at"]);
+
+    let fetched = app.send(TestRequest::get(format!("/items/{id}"))).await;
+    assert_eq!(fetched.json(), item, "the mark stays internal");
+    let raw = app.stored(&id).await;
+    assert_eq!(
+        raw[history::RESTORED_VERSION],
+        AttributeValue::N("4".into())
+    );
+}
+
+#[tokio::test]
+async fn without_a_version_the_last_one_before_the_deletion_comes_back() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    delete_recorded(&app, &id).await;
+    let restored = app
+        .send(TestRequest::new("POST", format!("/items/{id}/restore")))
+        .await;
+    assert_eq!(restored.status, 201, "{}", restored.text());
+    let item = restored.json();
+    assert_eq!(
+        (item["status"].as_str(), item["version"].as_u64()),
+        (Some("archived"), Some(4))
+    );
+}
+
+#[tokio::test]
+async fn an_existing_item_gets_the_versions_fields_as_its_next_version() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    let path = format!("/items/{id}/restore");
+    app.send(TestRequest::new("POST", path.clone()))
+        .await
+        .assert_error(400, "VALIDATION_FAILED");
+    let stale = app
+        .send(TestRequest::post(path.clone(), json!({"version": 1})).header("if-match", "\"2\""))
+        .await;
+    assert_eq!(
+        stale.assert_error(412, "PRECONDITION_FAILED")["current_version"],
+        3
+    );
+    app.send(TestRequest::post(path.clone(), json!({"version": 7})))
+        .await
+        .assert_error(404, "VERSION_NOT_FOUND");
+
+    let restored = app
+        .send(TestRequest::post(path.clone(), json!({"version": 1})).header("if-match", "\"3\""))
+        .await;
+    assert_eq!(restored.status, 200, "{}", restored.text());
+    assert_eq!(restored.header("etag"), Some("\"4\""));
+    let item = restored.json();
+    assert_eq!(
+        (item["name"].as_str(), item["status"].as_str()),
+        (Some("Widget"), Some("active"))
+    );
+    assert_eq!(item["version"], 4);
+    let raw = app.stored(&id).await;
+    assert_eq!(
+        raw[history::RESTORED_VERSION],
+        AttributeValue::N("4".into())
+    );
+    // The create's fingerprint (an internal attribute) survives the whole-item write.
+    let snapshot = app.snapshot().await;
+    assert_eq!(snapshot.len(), 1);
+}
+
+#[tokio::test]
+async fn a_keyed_restore_is_applied_once_and_a_reused_key_is_refused() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    delete_recorded(&app, &id).await;
+    let path = format!("/items/{id}/restore");
+    let keyed =
+        |body: Value| TestRequest::post(path.clone(), body).header("idempotency-key", "restore-1");
+    let first = app.send(keyed(json!({"version": 1}))).await;
+    assert_eq!(first.status, 201, "{}", first.text());
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = app.send(keyed(json!({"version": 1}))).await;
+    assert_eq!(again.status, 201, "{}", again.text());
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.json(), first.json());
+    assert_eq!(
+        app.stored(&id).await["version"],
+        AttributeValue::N("4".into())
+    );
+    app.send(keyed(json!({"version": 2})))
+        .await
+        .assert_error(422, "IDEMPOTENCY_KEY_REUSED");
+}
+
+#[tokio::test]
+async fn restores_refuse_what_the_history_cannot_answer() {
+    let app = TestApp::spawn().await;
+    app.send(TestRequest::post("/items/no-such-item/restore", json!({})))
+        .await
+        .assert_error(404, "ITEM_NOT_FOUND");
+
+    // Deleted, but the stream has not brought the deletion into the history yet.
+    let id = three_versions(&app).await;
+    let deleted = app.send(TestRequest::delete(format!("/items/{id}"))).await;
+    assert_eq!(deleted.status, 204);
+    let pending = app
+        .send(TestRequest::post(format!("/items/{id}/restore"), json!({})))
+        .await;
+    pending.assert_error(409, "HISTORY_PENDING");
+    assert_eq!(pending.header("retry-after"), Some("1"));
+
+    for body in [
+        r#"{"version": "2"}"#,
+        r#"{"version": 2, "name": "x"}"#,
+        "[]",
+    ] {
+        app.send(TestRequest::new("POST", format!("/items/{id}/restore")).raw_body(body))
+            .await
+            .assert_error(400, "VALIDATION_FAILED");
+    }
+    let before = app.snapshot().await;
+    assert!(
+        before.is_empty(),
+        "nothing was written by a refused restore"
+    );
+}
