@@ -249,10 +249,44 @@ async fn the_stream_under_s3_and_sns_faults_reports_exact_failures_and_loses_not
     );
     assert!(both.injected() > 0, "faults were injected");
     assert!(reported > 0, "the retry path ran");
+    // What a loss would need to be traced: the change, where it sits, and every invocation.
+    let lost: Vec<String> = changes
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !archived.contains_key(*s) || !notifications.contains_key(*s))
+        .map(|(n, s)| {
+            let (archive, notified) = (archived.contains_key(s), notifications.contains_key(s));
+            format!(
+                "change {n} of {} ({s}): archived {archive}, notified {notified}",
+                changes.len()
+            )
+        })
+        .collect();
     assert_eq!(
         (archive_lost, notifications_lost),
         (0, 0),
-        "side effects lost"
+        "side effects lost: {lost:#?}\ninvocations: {:#?}",
+        deliveries
+            .iter()
+            .map(|d| {
+                let first = d
+                    .sequence_numbers
+                    .first()
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let last = d
+                    .sequence_numbers
+                    .last()
+                    .map(String::as_str)
+                    .unwrap_or_default();
+                let took = d.finished - d.started;
+                format!(
+                    "{} records {first}..{last}, reported {:?}, {took:?}",
+                    d.sequence_numbers.len(),
+                    d.reported_failures
+                )
+            })
+            .collect::<Vec<_>>()
     );
     assert!(
         archived.values().all(|&copies| copies == 1) && archived.len() == changes.len(),
