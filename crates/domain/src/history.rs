@@ -92,9 +92,13 @@ impl FromStr for HistoryEvent {
 
 /// The sort key of an entry: `version × 2`, + 1 for a deletion. A deletion's image carries
 /// the version it deleted, so it sorts right after that version and before any later one
-/// (a restore makes a higher version). Newest first is a Query in descending order.
-pub fn seq(version: u64, event: HistoryEvent) -> u64 {
-    version * 2 + u64::from(event == HistoryEvent::Deleted)
+/// (a restore makes a higher version). Newest first is a Query in descending order. `None`
+/// for a version above `u64::MAX / 2`, which has no key: no item counts up to one, but a
+/// client can ask for it and another tool can store it.
+pub fn seq(version: u64, event: HistoryEvent) -> Option<u64> {
+    version
+        .checked_mul(2)?
+        .checked_add(u64::from(event == HistoryEvent::Deleted))
 }
 
 /// The version an entry's sort key belongs to.
@@ -197,11 +201,20 @@ mod tests {
 
     #[test]
     fn a_deletion_sorts_between_its_version_and_the_next() {
-        let updated = seq(3, HistoryEvent::Updated);
-        let deleted = seq(3, HistoryEvent::Deleted);
-        let restored = seq(4, HistoryEvent::Restored);
+        let updated = seq(3, HistoryEvent::Updated).unwrap();
+        let deleted = seq(3, HistoryEvent::Deleted).unwrap();
+        let restored = seq(4, HistoryEvent::Restored).unwrap();
         assert!(updated < deleted && deleted < restored);
         assert_eq!(version_of_seq(deleted), 3);
         assert_eq!(version_of_seq(restored), 4);
+    }
+
+    #[test]
+    fn a_version_too_large_for_a_key_has_none() {
+        let largest = u64::MAX / 2;
+        assert_eq!(seq(largest, HistoryEvent::Updated), Some(u64::MAX - 1));
+        assert_eq!(seq(largest, HistoryEvent::Deleted), Some(u64::MAX));
+        assert_eq!(seq(largest + 1, HistoryEvent::Updated), None);
+        assert_eq!(seq(u64::MAX, HistoryEvent::Deleted), None);
     }
 }

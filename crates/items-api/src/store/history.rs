@@ -197,12 +197,17 @@ impl DynamoStore {
         id: &ItemId,
         version: Option<u64>,
     ) -> Result<Option<HistoryEntry>, ApiError> {
-        let range = version.map(|version| {
-            (
+        let range = match version {
+            None => None,
+            Some(version) => match (
                 history::seq(version, HistoryEvent::Updated),
                 history::seq(version, HistoryEvent::Deleted),
-            )
-        });
+            ) {
+                (Some(updated), Some(deleted)) => Some((updated, deleted)),
+                // A version too large to have an entry has none.
+                _ => return Ok(None),
+            },
+        };
         let output = self
             .history_query(id, range)
             .limit(1)

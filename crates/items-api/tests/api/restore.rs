@@ -76,9 +76,11 @@ async fn an_existing_item_gets_the_versions_fields_as_its_next_version() {
         stale.assert_error(412, "PRECONDITION_FAILED")["current_version"],
         3
     );
-    app.send(TestRequest::post(path.clone(), json!({"version": 7})))
-        .await
-        .assert_error(404, "VERSION_NOT_FOUND");
+    for missing in [7, u64::MAX / 2 + 1, u64::MAX] {
+        app.send(TestRequest::post(path.clone(), json!({"version": missing})))
+            .await
+            .assert_error(404, "VERSION_NOT_FOUND");
+    }
 
     let restored = app
         .send(TestRequest::post(path.clone(), json!({"version": 1})).header("if-match", "\"3\""))

@@ -55,9 +55,20 @@ const ENTRY_LIMIT: usize = 380 * 1024;
 /// cannot be represented, included), internal attributes left out but the restore's mark.
 /// Without the image compressed, an item close to DynamoDB's limit (another tool's) would
 /// make an entry DynamoDB refuses, retried until the dead-letter queue, its notification lost.
-fn entry_of(record: &ChangeRecord) -> Result<HashMap<String, AttributeValue>, HistoryError> {
+fn entry_of(
+    record: &ChangeRecord,
+) -> Result<Option<HashMap<String, AttributeValue>>, HistoryError> {
     let version = record.version();
     let event = record.event();
+    let Some(seq) = history::seq(version, event) else {
+        // Only another tool can store such a version; the change is archived and notified.
+        tracing::warn!(
+            item_id = record.item_id.as_str(),
+            version,
+            "no history entry: the version is too large for a key"
+        );
+        return Ok(None);
+    };
     let mut document = record.document.clone();
     if let Some(restored) = record.restored_version {
         document.insert(RESTORED_VERSION.to_string(), restored.into());
@@ -71,7 +82,7 @@ fn entry_of(record: &ChangeRecord) -> Result<HashMap<String, AttributeValue>, Hi
         .collect();
     let mut entry = HashMap::from([
         (entry::ID.to_string(), s(record.item_id.as_str())),
-        (entry::SEQ.to_string(), n(history::seq(version, event))),
+        (entry::SEQ.to_string(), n(seq)),
         (entry::VERSION.to_string(), n(version)),
         (entry::EVENT.to_string(), s(event.as_str())),
         (
@@ -105,7 +116,7 @@ fn entry_of(record: &ChangeRecord) -> Result<HashMap<String, AttributeValue>, Hi
             AttributeValue::B(Blob::new(compressed)),
         );
     }
-    Ok(entry)
+    Ok(Some(entry))
 }
 
 /// An upper estimate of an item's size as DynamoDB counts it against its 400 KB limit:
@@ -141,11 +152,14 @@ impl History {
 
     /// Writes the record's entry unless one is at its key.
     async fn record(&self, record: &ChangeRecord) -> Result<(), HistoryError> {
+        let Some(entry) = entry_of(record)? else {
+            return Ok(());
+        };
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(entry_of(record)?))
+            .set_item(Some(entry))
             .condition_expression("attribute_not_exists(#id)")
             .expression_attribute_names("#id", entry::ID)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)

@@ -126,7 +126,7 @@ async fn an_item_close_to_the_size_limit_has_its_entries_with_the_image_compress
         entries(&stack.history(&id).await),
         [(1, "created"), (2, "updated")]
     );
-    let seq = history::seq(2, HistoryEvent::Updated).to_string();
+    let seq = history::seq(2, HistoryEvent::Updated).unwrap().to_string();
     let get = stack.dynamo.client().get_item().table_name(HISTORY);
     let stored = get
         .key("id", s("big"))
