@@ -8,15 +8,16 @@ use std::time::{Duration, Instant};
 use devstack::{LocalStack, http};
 use serde_json::{Value, json};
 
-use crate::{KEY, stack, support};
+use crate::{KEY, stack};
 
+/// The e2e [`crate::call`] with the key.
 async fn call(
     stack: &LocalStack,
     method: &str,
     path: &str,
     body: Option<Value>,
 ) -> http::HttpResponse {
-    support::request(stack, method, path, &[("x-api-key", KEY)], body.as_ref()).await
+    crate::call(stack, method, path, Some(KEY), body).await
 }
 
 /// `(version, event)` of the item's history, newest first, once it has `count` entries
