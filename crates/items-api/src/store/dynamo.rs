@@ -98,8 +98,9 @@ pub(super) fn key(id: ItemId) -> AttributeMap {
     HashMap::from([("id".to_string(), string(id))])
 }
 
-/// The stored version; an item of the original service, which kept none, is at 0.
-fn version_of(old: &AttributeMap) -> Option<u64> {
+/// The stored version; an item of the original service, which kept none, is at 0. `None`:
+/// another tool stored something that is not a version.
+pub(super) fn version_of(old: &AttributeMap) -> Option<u64> {
     match old.get("version") {
         None => Some(0),
         Some(version) => version.as_n().ok()?.parse().ok(),

@@ -17,7 +17,7 @@ use domain::{
 
 use super::{
     AttributeMap, DynamoStore, Precondition,
-    dynamo::{condition, dependency, key, string, to_attributes, version_conflict},
+    dynamo::{condition, dependency, key, string, to_attributes, version_conflict, version_of},
     stored::decode,
     write_retries::write_config,
 };
@@ -126,11 +126,18 @@ fn replay(current: &AttributeMap, mark: &RestoreMark) -> Option<Result<RestoreOu
     )
 }
 
-fn version_of(stored: &AttributeMap) -> u64 {
-    stored
-        .get("version")
-        .and_then(|v| v.as_n().ok()?.parse().ok())
-        .unwrap_or(0)
+/// The existing item's version and the next one. Another tool may have stored a `version`
+/// that is not a number of ours, or the largest one: the restore is refused (422) naming
+/// it, rather than writing a version that wrapped to 0.
+fn versions_of(stored: &AttributeMap) -> Result<(u64, u64), ApiError> {
+    version_of(stored)
+        .and_then(|current| Some((current, current.checked_add(1)?)))
+        .ok_or_else(|| {
+            ApiError::Unrepresentable(vec![FieldError::new(
+                "version",
+                "the stored version cannot be followed by another",
+            )])
+        })
 }
 
 impl DynamoStore {
@@ -214,7 +221,7 @@ impl DynamoStore {
         request: &RestoreRequest,
         now: Timestamp,
     ) -> Result<Option<RestoreOutcome>, ApiError> {
-        let current_version = version_of(&current);
+        let (current_version, next_version) = versions_of(&current)?;
         if let Precondition::Version(expected) = request.precondition
             && expected != current_version
         {
@@ -235,7 +242,7 @@ impl DynamoStore {
             .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
         // `created_at` stays the item's (an unreadable one gives way to the version's).
         let created_at = decode(current.clone()).ok().map(|item| item.created_at);
-        let item = restored_item(image, current_version + 1, created_at, now)?;
+        let item = restored_item(image, next_version, created_at, now)?;
         let attributes = attributes_of(&item, &current, request.mark.as_ref(), false)?;
         let (expression, expected) = condition(Precondition::Version(current_version));
         let written = self

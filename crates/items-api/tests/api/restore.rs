@@ -103,6 +103,38 @@ async fn an_existing_item_gets_the_versions_fields_as_its_next_version() {
     assert_eq!(snapshot.len(), 1);
 }
 
+/// Another tool stored a version the item cannot go beyond (`u64::MAX`) or one that is no
+/// version of ours: the restore is refused with the attribute named, and the item is left as
+/// it was (before, the next version was `u64::MAX + 1`: a panic, or 0 in a release build).
+#[tokio::test]
+async fn an_item_whose_stored_version_cannot_be_followed_is_not_restored_over() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    let path = format!("/items/{id}/restore");
+    for stored in [u64::MAX.to_string(), "1.5".into()] {
+        app.dynamo
+            .client()
+            .update_item()
+            .table_name(crate::support::TABLE)
+            .key("id", AttributeValue::S(id.clone()))
+            .update_expression("SET version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(stored.clone()))
+            .send()
+            .await
+            .unwrap();
+        let before = app.snapshot().await;
+        let refused = app
+            .send(TestRequest::post(path.clone(), json!({"version": 1})))
+            .await
+            .assert_error(422, "UNREPRESENTABLE_ITEM");
+        assert_eq!(
+            refused["fields"][0]["field"], "version",
+            "{stored}: {refused}"
+        );
+        assert_eq!(app.snapshot().await, before, "{stored}: nothing written");
+    }
+}
+
 #[tokio::test]
 async fn a_keyed_restore_is_applied_once_and_a_reused_key_is_refused() {
     let app = TestApp::spawn().await;
