@@ -3,7 +3,10 @@
 //! Message attributes let subscribers filter (`event_type`, `item_id`, `status`) and
 //! deduplicate (`event_id`: the same on every delivery of the same change).
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use aws_sdk_sns::{
     Client,
@@ -33,6 +36,11 @@ pub enum NotifyError {
     /// SNS refused this change's entry.
     #[error("SNS PublishBatch entry: {code}")]
     Entry { code: String },
+    /// The answer listed the entry neither as published nor as failed. SNS always lists
+    /// every entry, but moto drops an entry whose publishing raised an unexpected error (and
+    /// records no notification): only an entry listed as published counts as published.
+    #[error("SNS PublishBatch answered without this entry")]
+    Unacknowledged,
 }
 
 /// The message body subscribers receive.
@@ -139,12 +147,18 @@ impl Notifier {
             Ok(output) => {
                 let failed: HashMap<&str, &str> =
                     output.failed().iter().map(|f| (f.id(), f.code())).collect();
+                let published: HashSet<&str> =
+                    output.successful().iter().filter_map(|s| s.id()).collect();
                 (0..records.len())
-                    .map(|n| match failed.get(format!("m{n}").as_str()) {
-                        Some(code) => Err(NotifyError::Entry {
-                            code: code.to_string(),
-                        }),
-                        None => Ok(()),
+                    .map(|n| {
+                        let id = format!("m{n}");
+                        match failed.get(id.as_str()) {
+                            Some(code) => Err(NotifyError::Entry {
+                                code: code.to_string(),
+                            }),
+                            None if published.contains(id.as_str()) => Ok(()),
+                            None => Err(NotifyError::Unacknowledged),
+                        }
                     })
                     .collect()
             }
