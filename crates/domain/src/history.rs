@@ -29,10 +29,12 @@ pub mod entry {
     pub const AT: &str = "at";
     /// Names of the fields an update changed (a list, empty for the other events).
     pub const CHANGED_FIELDS: &str = "changed_fields";
-    /// The item image as stored: the new one, the last one for a deletion.
+    /// The item image exactly as stored (every attribute with its type, internal ones
+    /// included): the new one, the last one for a deletion.
     pub const ITEM: &str = "item";
     /// In place of [`ITEM`], when the entry would be over DynamoDB's 400 KB item limit with
-    /// it (an item another tool stored close to that limit): the image as JSON, gzipped
+    /// it (an item another tool stored close to that limit): the image as DynamoDB's typed JSON,
+    /// gzipped
     /// ([`compressed_image`](super::compressed_image)).
     pub const ITEM_GZIP: &str = "item_gzip";
     /// The change's archive object in the bucket.
@@ -106,8 +108,8 @@ pub fn version_of_seq(seq: u64) -> u64 {
     seq / 2
 }
 
-/// An item image kept in [`entry::ITEM_GZIP`]: the JSON document the entry's `item` map is
-/// made from, gzipped. Text compresses several times over, so an item close to DynamoDB's
+/// An item image kept in [`entry::ITEM_GZIP`]: the map the entry's `item` would hold, as
+/// JSON, gzipped. Text compresses several times over, so an item close to DynamoDB's
 /// limit still gets its entry, and `GET …/versions/{version}` and restore still read it.
 pub mod compressed_image {
     use std::io::Read;
@@ -118,7 +120,10 @@ pub mod compressed_image {
     /// Far above any item DynamoDB can hold (400 KB): a larger document is not one of ours.
     const MAX_DOCUMENT_BYTES: u64 = 4 * 1024 * 1024;
 
-    pub fn compress(image: &Value) -> Vec<u8> {
+    /// `image`: the stream processor writes the item's attribute map in DynamoDB's typed JSON
+    /// (`{"name": {"S": "…"}}`, serde_dynamo's form), which keeps every value's type; entries
+    /// written before that hold the plain document (`{"name": "…"}`).
+    pub fn compress(image: &impl serde::Serialize) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
         serde_json::to_writer(&mut encoder, image).expect("JSON writes into memory");
         encoder.finish().expect("gzip writes into memory")

@@ -30,6 +30,11 @@ pub struct ChangeRecord {
     /// deletes) as stored: its attributes at the top level, ours and any other, our internal
     /// ones left out. What the archive object holds.
     pub document: Map<String, Value>,
+    /// The same image exactly as stored, every attribute with its DynamoDB type, our internal
+    /// ones included: what the history keeps, so that a restore writes back what was stored
+    /// (a number JSON cannot hold exactly stays a number, binary stays binary) with the
+    /// item's marks (a create's idempotency key among them).
+    pub image: serde_dynamo::Item,
     /// Names of the attributes the change changed (for an update; empty otherwise): the
     /// client-visible fields when both images read as items, else the stored attributes
     /// that differ (never values).
@@ -140,6 +145,7 @@ pub fn decode(record: &EventRecord) -> Result<ChangeRecord, Poison> {
         kind,
         item_id,
         document: document::of(about),
+        image: about.clone(),
         changed_fields,
         change,
         restored_version: restored_version(new),

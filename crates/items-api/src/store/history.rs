@@ -98,11 +98,16 @@ fn decode(mut stored: AttributeMap) -> Result<HistoryEntry, ApiError> {
 }
 
 /// An image the stream processor compressed because the entry would have been too large
-/// (`domain::history::compressed_image`), as the map it would have stored.
+/// (`domain::history::compressed_image`), as the map it would have stored: DynamoDB's typed
+/// JSON, or, in an entry written before the history kept types, the plain document (its
+/// `id` a bare string, which the typed form never has).
 fn decompressed(gzipped: &[u8]) -> Result<AttributeMap, ApiError> {
-    let document = history::compressed_image::decompress(gzipped)
-        .map_err(|e| corrupt(&format!("{}: {e}", entry::ITEM_GZIP)))?;
-    serde_dynamo::to_item(document).map_err(|e| corrupt(&format!("{}: {e}", entry::ITEM_GZIP)))
+    let corrupt = |e: &dyn std::fmt::Display| corrupt(&format!("{}: {e}", entry::ITEM_GZIP));
+    let document = history::compressed_image::decompress(gzipped).map_err(|e| corrupt(&e))?;
+    match serde_json::from_value::<serde_dynamo::Item>(document.clone()) {
+        Ok(typed) => Ok(typed.into()),
+        Err(_) => serde_dynamo::to_item(document).map_err(|e| corrupt(&e)),
+    }
 }
 
 /// A listing cursor back into DynamoDB's key: `seq` is a number, which the cursor holds as
@@ -273,5 +278,23 @@ mod tests {
         let mut bad = stored;
         bad.insert("event".into(), string("exploded"));
         assert!(matches!(decode(bad), Err(ApiError::Internal(_))));
+    }
+
+    #[test]
+    fn a_compressed_image_reads_typed_and_in_the_older_plain_form() {
+        use history::compressed_image::compress;
+        let typed = serde_json::json!({
+            "id": {"S": "item-1"},
+            "x": {"N": "0.30000000000000004"},
+            "tags": {"SS": ["a"]},
+        });
+        let image = decompressed(&compress(&typed)).unwrap();
+        assert_eq!(image["x"], AttributeValue::N("0.30000000000000004".into()));
+        assert_eq!(image["tags"], AttributeValue::Ss(vec!["a".into()]));
+        let plain = serde_json::json!({"id": "item-1", "x": 0.5, "tags": ["a"]});
+        let image = decompressed(&compress(&plain)).unwrap();
+        assert_eq!(image["id"], string("item-1"));
+        assert_eq!(image["x"], AttributeValue::N("0.5".into()));
+        assert_eq!(image["tags"], AttributeValue::L(vec![string("a")]));
     }
 }

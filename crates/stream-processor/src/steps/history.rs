@@ -18,9 +18,8 @@ use aws_sdk_dynamodb::{
 };
 use domain::{
     Timestamp,
-    history::{self, RESTORED_VERSION, compressed_image, entry},
+    history::{self, compressed_image, entry},
 };
-use serde_json::Value;
 
 use super::{ArchiveKey, Step, at_once};
 use crate::record::ChangeRecord;
@@ -34,8 +33,6 @@ pub struct History {
 pub enum HistoryError {
     #[error("DynamoDB PutItem: {}", DisplayErrorContext(.0))]
     Put(Box<SdkError<PutItemError>>),
-    #[error("the item image does not encode: {0}")]
-    Image(String),
 }
 
 fn s(text: impl Into<String>) -> AttributeValue {
@@ -51,13 +48,11 @@ fn n(number: u64) -> AttributeValue {
 const ENTRY_LIMIT: usize = 380 * 1024;
 
 /// The entry of a record, as the API reads it (`domain::history::entry`). The image is the
-/// record's document: the item as stored (an item of the original service, or one that
-/// cannot be represented, included), internal attributes left out but the restore's mark.
-/// Without the image compressed, an item close to DynamoDB's limit (another tool's) would
+/// record's image exactly as stored, every attribute with its DynamoDB type (an item of the
+/// original service, or one that cannot be represented, included), our internal attributes
+/// too: a restore writes back what was stored, marks included. Without the image compressed, an item close to DynamoDB's limit (another tool's) would
 /// make an entry DynamoDB refuses, retried until the dead-letter queue, its notification lost.
-fn entry_of(
-    record: &ChangeRecord,
-) -> Result<Option<HashMap<String, AttributeValue>>, HistoryError> {
+fn entry_of(record: &ChangeRecord) -> Option<HashMap<String, AttributeValue>> {
     let version = record.version();
     let event = record.event();
     let Some(seq) = history::seq(version, event) else {
@@ -67,14 +62,9 @@ fn entry_of(
             version,
             "no history entry: the version is too large for a key"
         );
-        return Ok(None);
+        return None;
     };
-    let mut document = record.document.clone();
-    if let Some(restored) = record.restored_version {
-        document.insert(RESTORED_VERSION.to_string(), restored.into());
-    }
-    let image: HashMap<String, AttributeValue> =
-        serde_dynamo::to_item(&document).map_err(|e| HistoryError::Image(e.to_string()))?;
+    let image: HashMap<String, AttributeValue> = record.image.clone().into();
     let changed_fields = record
         .changed_fields
         .iter()
@@ -102,7 +92,7 @@ fn entry_of(
     ]);
     let size = item_size(&entry);
     if size > ENTRY_LIMIT {
-        let compressed = compressed_image::compress(&Value::Object(document));
+        let compressed = compressed_image::compress(&record.image);
         tracing::info!(
             item_id = record.item_id.as_str(),
             version,
@@ -116,7 +106,7 @@ fn entry_of(
             AttributeValue::B(Blob::new(compressed)),
         );
     }
-    Ok(Some(entry))
+    Some(entry)
 }
 
 /// An upper estimate of an item's size as DynamoDB counts it against its 400 KB limit:
@@ -152,7 +142,7 @@ impl History {
 
     /// Writes the record's entry unless one is at its key.
     async fn record(&self, record: &ChangeRecord) -> Result<(), HistoryError> {
-        let Some(entry) = entry_of(record)? else {
+        let Some(entry) = entry_of(record) else {
             return Ok(());
         };
         let result = self

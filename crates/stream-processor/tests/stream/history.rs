@@ -146,8 +146,85 @@ async fn an_item_close_to_the_size_limit_has_its_entries_with_the_image_compress
     assert_eq!(image["notes"].as_s().unwrap(), &notes);
     assert_eq!(image["status"].as_s().unwrap(), "inactive");
     assert_eq!(
+        image["version"],
+        AttributeValue::N("2".into()),
+        "a number still"
+    );
+    assert_eq!(
         stack.notifications().await.len(),
         2,
         "both changes notified"
     );
+}
+
+/// The history keeps an image exactly as stored: a number JSON cannot hold exactly stays that
+/// number, and our marks stay with it, so a restore writes back what was stored. Before, the
+/// entry was made from the archive's JSON document: `0.30000000000000004` (17 significant
+/// digits) came back from a restore as the string `"0.30000000000000004"`, and a keyed
+/// create's fingerprint was lost, so a retry of that create answered 422 instead of a replay.
+#[tokio::test]
+async fn entries_keep_the_image_as_stored_and_a_restore_writes_it_back() {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use domain::{HistoryEvent, REQUEST_FINGERPRINT, history};
+
+    let stack = Stack::start().await;
+    let (s, n) = (
+        |text: &str| AttributeValue::S(text.into()),
+        |text: &str| AttributeValue::N(text.into()),
+    );
+    let attributes = HashMap::from([
+        ("x".to_string(), n("0.30000000000000004")),
+        ("big".to_string(), n("100000000000000000000")),
+    ]);
+    let stored: HashMap<String, AttributeValue> = [
+        ("id", s("exact")),
+        ("name", s("Exact")),
+        ("status", s("active")),
+        ("created_at", s("2024-03-25T10:00:00.000Z")),
+        ("updated_at", s("2024-03-25T10:00:00.000Z")),
+        ("version", n("1")),
+        ("attributes", AttributeValue::M(attributes.clone())),
+        (REQUEST_FINGERPRINT, s("201 d2f1")),
+    ]
+    .map(|(name, value)| (name.to_string(), value))
+    .into();
+    let client = stack.dynamo.client();
+    let put = client
+        .put_item()
+        .table_name(TABLE)
+        .set_item(Some(stored.clone()));
+    put.send().await.unwrap();
+    client
+        .delete_item()
+        .table_name(TABLE)
+        .key("id", s("exact"))
+        .send()
+        .await
+        .unwrap();
+    let response = stack
+        .processor()
+        .process(&stack.stream_event().await.records)
+        .await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+
+    for event in [HistoryEvent::Created, HistoryEvent::Deleted] {
+        let seq = history::seq(1, event).unwrap().to_string();
+        let get = client.get_item().table_name(HISTORY).key("id", s("exact"));
+        let entry = get.key("seq", n(&seq)).send().await.unwrap().item.unwrap();
+        assert_eq!(
+            entry["item"],
+            AttributeValue::M(stored.clone()),
+            "{event:?}"
+        );
+    }
+
+    let id = domain::ItemId::parse("exact").unwrap();
+    let restored = stack.restore_deleted(id, Some(1)).await;
+    assert_eq!(restored.version, 2);
+    let get = client.get_item().table_name(TABLE).key("id", s("exact"));
+    let now = get.send().await.unwrap().item.unwrap();
+    assert_eq!(now["attributes"], AttributeValue::M(attributes));
+    assert_eq!(now[REQUEST_FINGERPRINT], s("201 d2f1"));
 }
