@@ -67,17 +67,35 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
     };
     let mut response = with_header(response::json(status, &item), header::ETAG, &item.etag());
     if created {
-        // The item's own path, stage prefix included: this one without `/restore`.
-        let path = call.request.uri().path();
-        let location = path.trim_end_matches('/').trim_end_matches("/restore");
-        response = with_header(response, header::LOCATION, location);
+        response = with_header(
+            response,
+            header::LOCATION,
+            item_path(call.request.uri().path()),
+        );
     }
     Ok(response::replayed_if(response, replayed))
+}
+
+/// The item's own path, stage prefix included: the restore's path without its one last
+/// `/restore` (an item may be called `restore` itself).
+fn item_path(restore_path: &str) -> &str {
+    let path = restore_path.trim_end_matches('/');
+    path.strip_suffix("/restore").unwrap_or(path)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_location_is_the_item_path() {
+        assert_eq!(item_path("/prod/items/a1/restore"), "/prod/items/a1");
+        assert_eq!(item_path("/prod/items/a1/restore/"), "/prod/items/a1");
+        assert_eq!(
+            item_path("/prod/items/restore/restore"),
+            "/prod/items/restore"
+        );
+    }
 
     #[test]
     fn the_body_is_optional_and_names_a_version_only() {
