@@ -22,15 +22,13 @@ struct VersionBody {
 pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, ApiError> {
     let id = call.item_id()?;
     // Anything but a version number names no version.
-    let version = call
-        .param("version")?
-        .parse::<u64>()
-        .map_err(|_| ApiError::VersionNotFound)?;
-    let entry = call
-        .store
-        .version(id, version)
-        .await?
-        .ok_or(ApiError::VersionNotFound)?;
+    let entry = match call.param("version")?.parse::<u64>() {
+        Ok(version) => call.store.version(id.clone(), version).await?,
+        Err(_) => None,
+    };
+    let Some(entry) = entry else {
+        return Err(not_found(&call, id).await);
+    };
     let image = entry
         .image
         .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
@@ -42,4 +40,13 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
         archive_url: call.archive.url(&entry.archive_key, SystemTime::now())?,
     };
     Ok(response::json(StatusCode::OK, &body))
+}
+
+/// No such version: 404 `VERSION_NOT_FOUND` when the id has a history, `ITEM_NOT_FOUND` when
+/// it has none (as `GET /items/{id}/versions` answers). One more read, on this path only.
+async fn not_found<S: ItemStore>(call: &Call<'_, S>, id: domain::ItemId) -> ApiError {
+    match call.store.versions(id, 1, None).await {
+        Ok(_) => ApiError::VersionNotFound,
+        Err(error) => error,
+    }
 }

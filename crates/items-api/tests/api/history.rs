@@ -227,6 +227,14 @@ async fn a_version_is_the_item_as_it_was_with_a_presigned_archive_url() {
             .await
             .assert_error(404, "VERSION_NOT_FOUND");
     }
+    // An id without any history: the item is not found, as on `/versions`.
+    for version in ["1", "two"] {
+        app.send(TestRequest::get(format!(
+            "/items/no-such-item/versions/{version}"
+        )))
+        .await
+        .assert_error(404, "ITEM_NOT_FOUND");
+    }
 }
 
 fn event(name: &str) -> Value {
