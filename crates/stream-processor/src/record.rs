@@ -45,6 +45,9 @@ pub struct ChangeRecord {
     /// by a restore, see `domain::history`): the history calls the change `restored` when
     /// it is the image's version.
     pub restored_version: Option<u64>,
+    /// A MODIFY whose new image has the old one's `version` (both without one included):
+    /// only another tool writes so; the API bumps `version` on every write.
+    pub version_unchanged: bool,
 }
 
 impl ChangeRecord {
@@ -149,6 +152,8 @@ pub fn decode(record: &EventRecord) -> Result<ChangeRecord, Poison> {
         changed_fields,
         change,
         restored_version: restored_version(new),
+        version_unchanged: kind == ChangeKind::Modify
+            && old.map(|image| image.get("version")) == new.map(|image| image.get("version")),
     })
 }
 

@@ -6,8 +6,9 @@
 //! - create: `backups/YYYY/MM/DD/{id}.json` (the original layout)
 //! - update or restore: `backups/YYYY/MM/DD/{id}/v{version}.json` (the new version; a restore
 //!   that re-creates a deleted item too, so it never meets the create's object)
-//! - a change of an item without `version` made by another tool (the original service's):
-//!   `backups/YYYY/MM/DD/{id}/v0-{SequenceNumber}.json`
+//! - a change by another tool that leaves `version` as it was (the original service's items
+//!   have none: 0): `backups/YYYY/MM/DD/{id}/v{version}-{SequenceNumber}.json`
+//! - `{id}` is the id, or for an id over [`KEY_ID_BYTES`] its start and its hash
 //! - delete: `backups/YYYY/MM/DD/{id}/deleted-v{version}.json` (a tombstone holding the last
 //!   version, so a deleted item can be restored)
 //!
@@ -27,6 +28,7 @@ use aws_sdk_s3::{
 };
 use domain::{ChangeKind, HistoryEvent};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::{Step, at_once};
 use crate::record::ChangeRecord;
@@ -45,16 +47,21 @@ pub struct ArchiveKey(String);
 impl ArchiveKey {
     pub fn of(record: &ChangeRecord) -> Self {
         let date = record.changed_at.format("%Y/%m/%d");
-        let (id, version) = (&record.item_id, record.version());
+        let (id, version) = (key_part(record.item_id.as_str()), record.version());
         let restored = record.event() == HistoryEvent::Restored;
         Self(match (record.kind, version) {
             (ChangeKind::Remove, _) => format!("backups/{date}/{id}/deleted-v{version}.json"),
             // A first version: ours (1) or the original service's (0, it kept none); a
             // restore of an item deleted at version 0 is an insert at 1, not a create.
             (ChangeKind::Insert, 0 | 1) if !restored => format!("backups/{date}/{id}.json"),
-            // An item without versions changed by another tool: each change its own object.
-            (ChangeKind::Modify, 0) => {
-                format!("backups/{date}/{id}/v0-{}.json", record.sequence_number)
+            // A change that left `version` as it was (another tool's: the API bumps it on
+            // every write; an item without versions included) would meet the object of the
+            // change that made that version: each such change gets its own object.
+            (ChangeKind::Modify, _) if record.version_unchanged => {
+                format!(
+                    "backups/{date}/{id}/v{version}-{}.json",
+                    record.sequence_number
+                )
             }
             // An update, or a restore (which may re-create a deleted item: an insert at a
             // later version, never at the create's key).
@@ -65,6 +72,25 @@ impl ArchiveKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// S3 keys hold at most 1024 bytes. An id longer than this (another tool's: up to 255
+/// characters of up to 4 bytes) is shortened in the key to its first characters and a hash
+/// of the whole id, so the key still follows from the change alone and still names the item.
+/// Before, such a key was refused on every retry and the change went to the dead-letter
+/// queue with its archive object, history entry and notification.
+const KEY_ID_BYTES: usize = 512;
+
+fn key_part(id: &str) -> std::borrow::Cow<'_, str> {
+    if id.len() <= KEY_ID_BYTES {
+        return id.into();
+    }
+    let mut end = 128;
+    while !id.is_char_boundary(end) {
+        end -= 1;
+    }
+    let hash = Sha256::digest(id.as_bytes());
+    format!("{}~{:x}", &id[..end], hash).into()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,7 +178,19 @@ impl Step for Archive {
 
 #[cfg(test)]
 mod tests {
-    use super::header_safe;
+    use super::{KEY_ID_BYTES, header_safe, key_part};
+
+    #[test]
+    fn a_long_id_is_its_start_and_its_hash_in_keys() {
+        assert_eq!(key_part("item1"), "item1");
+        let long = "\u{1F600}".repeat(255);
+        let other = format!("{}x", "\u{1F600}".repeat(254));
+        let part = key_part(&long);
+        assert!(part.len() <= KEY_ID_BYTES, "{}", part.len());
+        assert!(part.starts_with(&"\u{1F600}".repeat(32)));
+        assert_eq!(part, key_part(&long), "the same id, the same key");
+        assert_ne!(part, key_part(&other));
+    }
 
     #[test]
     fn metadata_values_are_printable_ascii() {

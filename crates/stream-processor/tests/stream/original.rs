@@ -254,3 +254,57 @@ async fn a_poison_record_is_quarantined_and_its_batch_moves_on() {
         "keys do not hold an item id"
     );
 }
+
+/// Another tool's writes that the API's key layout did not foresee. An update that leaves
+/// `version` as it was met the object of the change that made that version (If-None-Match
+/// then took it for archived: no object of its own, and a notification naming the other
+/// change's object); an id of 255 four-byte characters made a key over S3's 1024 bytes,
+/// refused on every retry until the dead-letter queue.
+#[tokio::test]
+async fn other_tools_unversioned_updates_and_long_ids_get_objects_of_their_own() {
+    let stack = Stack::start().await;
+    let item = stack.create("Ann").await;
+    let id = item.id.to_string();
+    let client = stack.dynamo.client();
+    client
+        .update_item()
+        .table_name(TABLE)
+        .key("id", s(&id))
+        .update_expression("SET color = :c")
+        .expression_attribute_values(":c", s("blue"))
+        .send()
+        .await
+        .unwrap();
+    let long_id = "\u{1F600}".repeat(255);
+    let mut long = original("handler", &long_id);
+    long.insert("name".into(), s("Long"));
+    store(&stack, long).await;
+
+    let records = stack.stream_event().await.records;
+    let response = stack.processor().process(&records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let sequence = records[1].change.sequence_number.clone().unwrap();
+    let tool_key = expected_key(&records[1], &format!("{id}/v1-{sequence}.json"));
+    let keys = stack.archive_keys().await;
+    assert!(keys.contains(&expected_key(&records[0], &format!("{id}.json"))));
+    assert!(keys.contains(&tool_key), "{keys:?}");
+    assert_eq!(stack.archive_object(&tool_key).await["color"], "blue");
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    let long_key = keys
+        .iter()
+        .find(|k| k.contains('\u{1F600}'))
+        .expect("the long id's object");
+    assert!(long_key.len() <= 1024, "{} bytes", long_key.len());
+    assert!(long_key.contains(&"\u{1F600}".repeat(32)), "{long_key}");
+    assert_eq!(stack.archive_object(long_key).await["name"], "Long");
+    let notified: Vec<String> = stack
+        .notifications()
+        .await
+        .iter()
+        .map(|n| serde_json::from_str::<Value>(&n.message).unwrap()["archive_key"].to_string())
+        .collect();
+    assert!(
+        notified.contains(&format!("\"{tool_key}\"")),
+        "{notified:?}"
+    );
+}
