@@ -111,13 +111,35 @@ fn metadata_of(record: &ChangeRecord) -> Vec<(&'static str, String)> {
             domain::Timestamp::from_datetime(record.changed_at).to_string(),
         ),
     ];
-    if let Err(unrepresentable) = &record.change {
-        metadata.push(("unrepresentable", unrepresentable.attributes.join(",")));
-    }
-    metadata
+    let mut metadata: Vec<_> = metadata
         .into_iter()
         .map(|(name, value)| (name, header_safe(&value)))
-        .collect()
+        .collect();
+    if let Err(unrepresentable) = &record.change {
+        metadata.push(("unrepresentable", names_within(&unrepresentable.attributes)));
+    }
+    metadata
+}
+
+/// S3 refuses an object whose user metadata is over 2 KB, on every retry. The other values
+/// take under 200 bytes; the attribute names at fault are listed while they fit in this many
+/// bytes (percent-encoded), then counted (`,+12 more`).
+const NAMES_BYTES: usize = 1024;
+
+fn names_within(names: &[String]) -> String {
+    let mut listed = String::new();
+    for (n, name) in names.iter().enumerate() {
+        let name = header_safe(name);
+        let separator = usize::from(n > 0);
+        if listed.len() + separator + name.len() > NAMES_BYTES {
+            return format!("{listed},+{} more", names.len() - n);
+        }
+        if n > 0 {
+            listed.push(',');
+        }
+        listed.push_str(&name);
+    }
+    listed
 }
 
 /// Metadata travels as HTTP headers, which hold printable ASCII only; any other byte (an
@@ -178,7 +200,18 @@ impl Step for Archive {
 
 #[cfg(test)]
 mod tests {
-    use super::{KEY_ID_BYTES, header_safe, key_part};
+    use super::{KEY_ID_BYTES, NAMES_BYTES, header_safe, key_part, names_within};
+
+    #[test]
+    fn the_names_at_fault_fit_in_s3s_metadata() {
+        let few = vec!["name".to_string(), "created_at".to_string()];
+        assert_eq!(names_within(&few), "name,created_at");
+        // 25 names of 10 Hangul syllables: 90 bytes each once percent-encoded.
+        let many: Vec<String> = (0..25).map(|_| "색".repeat(10)).collect();
+        let listed = names_within(&many);
+        assert!(listed.len() <= NAMES_BYTES + 12, "{}", listed.len());
+        assert!(listed.ends_with(",+14 more"), "{listed}");
+    }
 
     #[test]
     fn a_long_id_is_its_start_and_its_hash_in_keys() {
