@@ -102,7 +102,7 @@ pub enum ArchiveError {
 /// The object's metadata: the change, beside the item rather than in it. Values are
 /// [`header_safe`].
 fn metadata_of(record: &ChangeRecord) -> Vec<(&'static str, String)> {
-    let mut metadata = vec![
+    let mut metadata: Vec<_> = [
         ("event-type", record.event().as_str().to_owned()),
         ("event-id", record.event_id.clone()),
         ("sequence-number", record.sequence_number.clone()),
@@ -110,11 +110,10 @@ fn metadata_of(record: &ChangeRecord) -> Vec<(&'static str, String)> {
             "changed-at",
             domain::Timestamp::from_datetime(record.changed_at).to_string(),
         ),
-    ];
-    let mut metadata: Vec<_> = metadata
-        .into_iter()
-        .map(|(name, value)| (name, header_safe(&value)))
-        .collect();
+    ]
+    .into_iter()
+    .map(|(name, value)| (name, header_safe(&value)))
+    .collect();
     if let Err(unrepresentable) = &record.change {
         metadata.push(("unrepresentable", names_within(&unrepresentable.attributes)));
     }
