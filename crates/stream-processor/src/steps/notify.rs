@@ -127,14 +127,12 @@ impl Notifier {
         }
     }
 
-    /// Publishes at most [`BATCH_LIMIT`] notifications in one call; the result of each, in order.
-    async fn publish_batch(&self, records: &[&ChangeRecord]) -> Vec<Result<(), NotifyError>> {
-        debug_assert!(records.len() <= BATCH_LIMIT);
-        let entries = records
-            .iter()
-            .enumerate()
-            .map(|(n, record)| entry(n, record))
-            .collect();
+    /// Publishes one batch of entries in one call; the result of each, in order.
+    async fn publish_batch(
+        &self,
+        entries: Vec<PublishBatchRequestEntry>,
+    ) -> Vec<Result<(), NotifyError>> {
+        let ids: Vec<String> = entries.iter().map(|entry| entry.id().to_owned()).collect();
         let output = self
             .client
             .publish_batch()
@@ -143,22 +141,19 @@ impl Notifier {
             .send()
             .await;
         match output {
-            Err(error) => vec![Err(NotifyError::Call(Arc::new(error))); records.len()],
+            Err(error) => vec![Err(NotifyError::Call(Arc::new(error))); ids.len()],
             Ok(output) => {
                 let failed: HashMap<&str, &str> =
                     output.failed().iter().map(|f| (f.id(), f.code())).collect();
                 let published: HashSet<&str> =
                     output.successful().iter().filter_map(|s| s.id()).collect();
-                (0..records.len())
-                    .map(|n| {
-                        let id = format!("m{n}");
-                        match failed.get(id.as_str()) {
-                            Some(code) => Err(NotifyError::Entry {
-                                code: code.to_string(),
-                            }),
-                            None if published.contains(id.as_str()) => Ok(()),
-                            None => Err(NotifyError::Unacknowledged),
-                        }
+                ids.iter()
+                    .map(|id| match failed.get(id.as_str()) {
+                        Some(code) => Err(NotifyError::Entry {
+                            code: code.to_string(),
+                        }),
+                        None if published.contains(id.as_str()) => Ok(()),
+                        None => Err(NotifyError::Unacknowledged),
                     })
                     .collect()
             }
@@ -166,17 +161,77 @@ impl Notifier {
     }
 }
 
+/// SNS refuses a PublishBatch whose messages and attributes total over 256 KiB, every entry
+/// with it.
+const PAYLOAD_LIMIT: usize = 256 * 1024;
+
+/// What an entry counts against [`PAYLOAD_LIMIT`].
+fn payload_size(entry: &PublishBatchRequestEntry) -> usize {
+    let attributes: usize = entry
+        .message_attributes()
+        .into_iter()
+        .flatten()
+        .map(|(name, value)| {
+            name.len() + value.data_type().len() + value.string_value().map_or(0, str::len)
+        })
+        .sum();
+    entry.message().len() + entry.subject().map_or(0, str::len) + attributes
+}
+
+/// The lengths of consecutive batches: at most [`BATCH_LIMIT`] entries and
+/// [`PAYLOAD_LIMIT`] bytes each. Notifications name fields, never values, so they are small;
+/// one that alone passes the limit (an item of another tool with thousands of fields) goes
+/// alone, and only its change fails.
+fn batch_lengths(sizes: &[usize]) -> Vec<usize> {
+    let mut lengths = Vec::new();
+    let (mut count, mut bytes) = (0, 0);
+    for &size in sizes {
+        if count == BATCH_LIMIT || (count > 0 && bytes + size > PAYLOAD_LIMIT) {
+            lengths.push(count);
+            (count, bytes) = (0, 0);
+        }
+        count += 1;
+        bytes += size;
+    }
+    if count > 0 {
+        lengths.push(count);
+    }
+    lengths
+}
+
 impl Step for Notifier {
     const NAME: &'static str = "notify";
     type Error = NotifyError;
 
-    /// Ten changes per PublishBatch, [`CONCURRENCY`](super::CONCURRENCY) calls at once.
+    /// Up to ten changes per PublishBatch (fewer when their notifications are large),
+    /// [`CONCURRENCY`](super::CONCURRENCY) calls at once.
     async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), NotifyError>> {
-        // Built before they go to `at_once` (see there why).
-        let calls: Vec<_> = changes
-            .chunks(BATCH_LIMIT)
-            .map(|chunk| self.publish_batch(chunk))
+        let mut entries: Vec<_> = changes
+            .iter()
+            .enumerate()
+            .map(|(n, record)| entry(n, record))
             .collect();
+        let sizes: Vec<usize> = entries.iter().map(payload_size).collect();
+        // Built before they go to `at_once` (see there why).
+        let mut calls = Vec::new();
+        for length in batch_lengths(&sizes) {
+            let rest = entries.split_off(length);
+            calls.push(self.publish_batch(std::mem::replace(&mut entries, rest)));
+        }
         at_once(calls).await.into_iter().flatten().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_hold_ten_entries_and_256_kib_at_most() {
+        assert_eq!(batch_lengths(&[100; 25]), [10, 10, 5]);
+        assert_eq!(batch_lengths(&[]), Vec::<usize>::new());
+        let large = 100 * 1024;
+        assert_eq!(batch_lengths(&[large, large, large, 10, 10]), [2, 3]);
+        assert_eq!(batch_lengths(&[300 * 1024, 10]), [1, 1]);
     }
 }
