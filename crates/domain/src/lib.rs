@@ -22,6 +22,6 @@ pub use input::{ItemPatch, NewItem};
 pub use item::Item;
 pub use stored::{
     BATCH_FINGERPRINT, BATCH_TOKEN, INTERNAL_ATTRIBUTES, REQUEST_FINGERPRINT, StoredItem,
-    UnrepresentableItem,
+    UnrepresentableItem, number_is_exact,
 };
 pub use timestamp::Timestamp;

@@ -7,6 +7,9 @@
 
 use std::fmt;
 
+mod numbers;
+pub use numbers::number_is_exact;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 

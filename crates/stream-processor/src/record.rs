@@ -9,7 +9,7 @@ use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
 use domain::{
     ChangeKind, HistoryEvent, INTERNAL_ATTRIBUTES, ItemChange, ItemId, Status, StoredItem,
-    UnrepresentableItem,
+    UnrepresentableItem, number_is_exact,
 };
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -171,13 +171,31 @@ fn present(image: &serde_dynamo::Item) -> Option<&serde_dynamo::Item> {
 }
 
 /// An image read the way items-api reads a stored item: attribute by attribute (a kind of
-/// value JSON has no form for, binary, makes it unrepresentable), then [`StoredItem`]'s rules.
+/// value JSON has no form for, binary, or a number a double would round, makes it
+/// unrepresentable), then [`StoredItem`]'s rules.
 fn read_item(image: &serde_dynamo::Item) -> Result<domain::Item, UnrepresentableItem> {
     let attributes = image.iter().map(|(name, value)| {
-        let value = serde_dynamo::from_attribute_value::<_, Value>(value.clone());
+        let value = if numbers_exact(value) {
+            serde_dynamo::from_attribute_value::<_, Value>(value.clone())
+        } else {
+            Err(serde::de::Error::custom(
+                "a number more precise than a double",
+            ))
+        };
         (name.clone(), value)
     });
     StoredItem::decoded(attributes)?.into_item()
+}
+
+fn numbers_exact(value: &serde_dynamo::AttributeValue) -> bool {
+    use serde_dynamo::AttributeValue::{L, M, N, Ns};
+    match value {
+        N(number) => number_is_exact(number),
+        Ns(numbers) => numbers.iter().all(|n| number_is_exact(n)),
+        L(values) => values.iter().all(numbers_exact),
+        M(values) => values.values().all(numbers_exact),
+        _ => true,
+    }
 }
 
 /// Whether an attribute is ours but not the item's (never archived, never compared).

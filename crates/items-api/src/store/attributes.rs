@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use domain::{INTERNAL_ATTRIBUTES, Item, StoredItem, UnrepresentableItem};
+use domain::{INTERNAL_ATTRIBUTES, Item, StoredItem, UnrepresentableItem, number_is_exact};
 
 /// A stored item as DynamoDB gives it.
 pub type AttributeMap = HashMap<String, AttributeValue>;
@@ -30,11 +30,27 @@ pub fn internal(stored: &AttributeMap) -> AttributeMap {
         .collect()
 }
 
-/// The attributes as a [`StoredItem`], each decoded on its own.
+/// The attributes as a [`StoredItem`], each decoded on its own. One holding a number the
+/// API's JSON would round ([`number_is_exact`]) is not decoded: it is named, never changed.
 pub(super) fn to_stored(attributes: AttributeMap) -> Result<StoredItem, UnrepresentableItem> {
-    StoredItem::decoded(
-        attributes
-            .into_iter()
-            .map(|(name, value)| (name, serde_dynamo::from_attribute_value(value))),
-    )
+    StoredItem::decoded(attributes.into_iter().map(|(name, value)| {
+        let decoded = if numbers_exact(&value) {
+            serde_dynamo::from_attribute_value(value)
+        } else {
+            Err(serde::de::Error::custom(
+                "a number more precise than a double",
+            ))
+        };
+        (name, decoded)
+    }))
+}
+
+fn numbers_exact(value: &AttributeValue) -> bool {
+    match value {
+        AttributeValue::N(number) => number_is_exact(number),
+        AttributeValue::Ns(numbers) => numbers.iter().all(|n| number_is_exact(n)),
+        AttributeValue::L(values) => values.iter().all(numbers_exact),
+        AttributeValue::M(values) => values.values().all(numbers_exact),
+        _ => true,
+    }
 }

@@ -241,8 +241,25 @@ async fn an_unrepresentable_item_never_breaks_a_page() {
     let mut not_a_time = batch_item("not-a-time", "active");
     not_a_time.insert("created_at".into(), s("sometime-secret"));
     store(&app, not_a_time).await;
+    // A number a double would round: shown rounded and written back rounded before.
+    let mut precise = batch_item("precise", "active");
+    precise.insert(
+        "account".into(),
+        AttributeValue::N("12345678901234567890123".into()),
+    );
+    store(&app, precise).await;
 
     assert_eq!(listed_ids(&app, "active").await, ["good"]);
+    let refused = app
+        .send(TestRequest::put(
+            "/items/precise",
+            json!({"status": "archived"}),
+        ))
+        .await;
+    assert_eq!(
+        refused.assert_error(422, "UNREPRESENTABLE_ITEM")["fields"][0]["field"],
+        "account"
+    );
     let page = app
         .send(TestRequest::get("/items").query("limit", "1"))
         .await

@@ -127,6 +127,39 @@ fn unrepresentable_items_are_skipped_naming_the_attributes_only() {
     assert_eq!(skipped(no_id).id, None);
 }
 
+/// A number a double would round is never copied rounded: the item is skipped, named.
+/// Before, `12345678901234567890123` was written as `12345678901234568000000`, counted as
+/// copied, and a rerun found it "identical".
+#[test]
+fn numbers_more_precise_than_a_double_are_skipped_not_rounded() {
+    let mut precise = batch_item();
+    precise.insert(
+        "account".into(),
+        AttributeValue::N("12345678901234567890123".into()),
+    );
+    precise.insert(
+        "prices".into(),
+        AttributeValue::L(vec![AttributeValue::N("0.1234567890123456789".into())]),
+    );
+    let skip = skipped(precise);
+    assert_eq!(skip.attributes, ["account", "prices"]);
+    assert_eq!(skip.reason, SkipReason::Unrepresentable);
+
+    let mut exact = batch_item();
+    exact.insert(
+        "price".into(),
+        AttributeValue::N("0.30000000000000004".into()),
+    );
+    let (_, attributes) = ready(exact);
+    let AttributeValue::M(fields) = &attributes["attributes"] else {
+        panic!("{attributes:?}")
+    };
+    assert_eq!(
+        fields["price"],
+        AttributeValue::N("0.30000000000000004".into())
+    );
+}
+
 #[test]
 fn top_level_attributes_too_big_for_attributes_are_skipped() {
     let mut big = batch_item();

@@ -69,6 +69,20 @@ fn an_unrepresentable_image_is_still_a_change_named_by_its_attributes() {
     assert_eq!(Value::Object(decoded.document), new);
 }
 
+/// As items-api reads it: a number a double would round makes its attribute unrepresentable;
+/// the archive keeps its text.
+#[test]
+fn a_number_more_precise_than_a_double_is_named_and_archived_exactly() {
+    let mut record = record("INSERT", Value::Null, original());
+    record.change.new_image.insert(
+        "account".into(),
+        serde_dynamo::AttributeValue::N("12345678901234567890123".into()),
+    );
+    let decoded = decode(&record).unwrap();
+    assert_eq!(decoded.change.as_ref().unwrap_err().attributes, ["account"]);
+    assert_eq!(decoded.document["account"], "12345678901234567890123");
+}
+
 #[test]
 fn internal_attributes_are_not_archived_nor_changes() {
     let mut old = original();
