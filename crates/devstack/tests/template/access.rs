@@ -194,6 +194,21 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
     let processor = grants(&template, "StreamProcessorRole");
     assert_eq!(
         on(processor, &|text| text.contains("HistoryTable")),
-        ["dynamodb:PutItem HistoryTable.Arn"]
+        [
+            "dynamodb:GetItem HistoryTable.Arn",
+            "dynamodb:PutItem HistoryTable.Arn"
+        ]
+    );
+    // Its GetItem is the connection warm-up's, of one key no item has (the key
+    // stream-processor's steps::Clients::open_connections reads), and nothing else.
+    let warm_up = iam_statements(&template)
+        .into_iter()
+        .filter(|(owner, _)| owner == "StreamProcessorRole")
+        .find(|(_, statement)| statement["Action"] == "dynamodb:GetItem")
+        .unwrap()
+        .1;
+    assert_eq!(
+        warm_up["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"],
+        serde_yaml_ng::from_str::<Value>("[connection-warm-up]").unwrap()
     );
 }
