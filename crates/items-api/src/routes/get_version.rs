@@ -29,15 +29,14 @@ pub async fn handle<S: ItemStore>(call: Call<'_, S>) -> Result<Response<Body>, A
     let Some(entry) = entry else {
         return Err(not_found(&call, id).await);
     };
-    let image = entry
-        .image
-        .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
+    let archive_url = call.archive.url(&entry.archive_key, SystemTime::now())?;
+    let (version, event, at) = (entry.version, entry.event.as_str(), entry.at.clone());
     let body = VersionBody {
-        version: entry.version,
-        event: entry.event.as_str(),
-        at: entry.at,
-        item: crate::store::decode_image(image)?,
-        archive_url: call.archive.url(&entry.archive_key, SystemTime::now())?,
+        version,
+        event,
+        at,
+        item: crate::store::decode_image(entry.into_image()?)?,
+        archive_url,
     };
     Ok(response::json(StatusCode::OK, &body))
 }

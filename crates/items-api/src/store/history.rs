@@ -27,8 +27,23 @@ pub struct HistoryEntry {
     pub at: String,
     pub changed_fields: Vec<String>,
     pub archive_key: String,
-    /// The item image as stored; `None` in listings, which do not read it.
+    /// The item image as stored; `None` in listings, which do not read it, and in an entry
+    /// whose image was too large even compressed (see [`HistoryEntry::into_image`]).
     pub image: Option<AttributeMap>,
+}
+
+impl HistoryEntry {
+    /// The image of an entry read with it. An entry without one holds a version too large
+    /// for the history even compressed (binary values near DynamoDB's 400 KB, which the API
+    /// cannot show anyway): only its archive object has it, so it is unrepresentable here.
+    pub fn into_image(self) -> Result<AttributeMap, ApiError> {
+        self.image.ok_or_else(|| {
+            ApiError::Unrepresentable(vec![domain::FieldError::new(
+                "item",
+                "too large for the history even compressed: its archive object holds it",
+            )])
+        })
+    }
 }
 
 /// One page of an item's history, newest first.

@@ -200,9 +200,7 @@ impl DynamoStore {
                 .await?
                 .ok_or(ApiError::VersionNotFound)?,
         };
-        let image = entry
-            .image
-            .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
+        let image = entry.into_image()?;
         // The deletion carries the last version, the highest so far.
         let item = restored_item(image.clone(), newest.version + 1, None, now)?;
         let attributes = attributes_of(&item, &image, request.mark.as_ref(), true)?;
@@ -237,9 +235,7 @@ impl DynamoStore {
             .history_entry(id, Some(version))
             .await?
             .ok_or(ApiError::VersionNotFound)?;
-        let image = entry
-            .image
-            .ok_or_else(|| ApiError::Internal("history entry without its item image".into()))?;
+        let image = entry.into_image()?;
         // `created_at` stays the item's (an unreadable one gives way to the version's).
         let created_at = decode(current.clone()).ok().map(|item| item.created_at);
         let item = restored_item(image, next_version, created_at, now)?;

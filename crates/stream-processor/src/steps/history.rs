@@ -105,6 +105,17 @@ fn entry_of(record: &ChangeRecord) -> Option<HashMap<String, AttributeValue>> {
             entry::ITEM_GZIP.to_string(),
             AttributeValue::B(Blob::new(compressed)),
         );
+        // Binary values do not compress: such an entry is kept without its image (the
+        // archive object holds it; the API answers 422 for it, as it would for the item),
+        // rather than refused by DynamoDB on every retry until the dead-letter queue.
+        if item_size(&entry) > ENTRY_LIMIT {
+            tracing::warn!(
+                item_id = record.item_id.as_str(),
+                version,
+                "history entry without its image: too large even compressed"
+            );
+            entry.remove(entry::ITEM_GZIP);
+        }
     }
     Some(entry)
 }

@@ -228,3 +228,52 @@ async fn entries_keep_the_image_as_stored_and_a_restore_writes_it_back() {
     assert_eq!(now["attributes"], AttributeValue::M(attributes));
     assert_eq!(now[REQUEST_FINGERPRINT], s("201 d2f1"));
 }
+
+/// An item near the limit whose bulk is binary (another tool's): gzip cannot shrink it, so
+/// even the compressed entry was over 400 KB, refused by DynamoDB on every retry until the
+/// dead-letter queue, and the change was never notified. The entry is now kept without its
+/// image (its archive object has it) and the API calls that version unrepresentable, as it
+/// would call the item.
+#[tokio::test]
+async fn a_version_too_large_even_compressed_is_recorded_without_its_image() {
+    use aws_sdk_dynamodb::{primitives::Blob, types::AttributeValue};
+    use items_api::{ApiError, store::ItemStore};
+
+    let stack = Stack::start().await;
+    // 390 KiB that do not compress (xorshift bytes).
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let noise: Vec<u8> = (0..390 * 1024)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state as u8
+        })
+        .collect();
+    let s = |text: &str| AttributeValue::S(text.into());
+    let item = [
+        ("id", s("photo")),
+        ("name", s("Photo")),
+        ("status", s("active")),
+        ("created_at", s("2024-03-25T10:00:00Z")),
+        ("version", AttributeValue::N("1".into())),
+        ("bytes", AttributeValue::B(Blob::new(noise))),
+    ];
+    let put = stack.dynamo.client().put_item().table_name(TABLE);
+    put.set_item(Some(item.map(|(n, v)| (n.to_string(), v)).into()))
+        .send()
+        .await
+        .expect("DynamoDB holds the item itself");
+
+    let records = stack.stream_event().await.records;
+    let response = stack.processor().process(&records).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let id = domain::ItemId::parse("photo").unwrap();
+    assert_eq!(entries(&stack.history(&id).await), [(1, "created")]);
+    assert_eq!(stack.notifications().await.len(), 1, "notified");
+    let entry = stack.store.version(id, 1).await.unwrap().unwrap();
+    assert!(matches!(
+        entry.into_image(),
+        Err(ApiError::Unrepresentable(fields)) if fields[0].field == "item"
+    ));
+}
