@@ -201,13 +201,25 @@ async fn failed_publish_reports_the_batch_and_replay_notifies_once_more() {
     assert!(notified.values().all(|n| *n == 1), "{notified:?}");
 }
 
+/// The processor's response to `records` when SNS answers every PublishBatch with `answer`
+/// (mocked: moto does not give per-entry answers on demand), S3 being the stack's moto.
+async fn with_publish_answer(
+    stack: &Stack,
+    records: &[EventRecord],
+    answer: fn() -> PublishBatchOutput,
+) -> aws_lambda_events::streams::DynamoDbEventResponse {
+    let rule = mock!(aws_sdk_sns::Client::publish_batch).then_output(answer);
+    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&rule]);
+    stack.processor_with(stack.s3(), sns).process(records).await
+}
+
 #[tokio::test]
 async fn mocked_partial_publish_failure_names_that_record() {
     let stack = Stack::start().await;
     let a = stack.create("Ann").await;
     stack.create("Ben").await;
     let records = stack.stream_event().await.records;
-    let partial = mock!(aws_sdk_sns::Client::publish_batch).then_output(|| {
+    let response = with_publish_answer(&stack, &records, || {
         PublishBatchOutput::builder()
             .successful(
                 aws_sdk_sns::types::PublishBatchResultEntry::builder()
@@ -224,12 +236,8 @@ async fn mocked_partial_publish_failure_names_that_record() {
                     .unwrap(),
             )
             .build()
-    });
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&partial]);
-    let response = stack
-        .processor_with(stack.s3(), sns)
-        .process(&records)
-        .await;
+    })
+    .await;
     assert_eq!(sequence_numbers(&response), [sequence(&records[1])]);
     assert!(
         stack
@@ -250,7 +258,7 @@ async fn mocked_an_entry_the_answer_leaves_out_is_reported_as_failed() {
     stack.create("Ann").await;
     stack.create("Ben").await;
     let records = stack.stream_event().await.records;
-    let first_only = mock!(aws_sdk_sns::Client::publish_batch).then_output(|| {
+    let response = with_publish_answer(&stack, &records, || {
         PublishBatchOutput::builder()
             .successful(
                 aws_sdk_sns::types::PublishBatchResultEntry::builder()
@@ -259,12 +267,8 @@ async fn mocked_an_entry_the_answer_leaves_out_is_reported_as_failed() {
                     .build(),
             )
             .build()
-    });
-    let sns = mock_client!(aws_sdk_sns, RuleMode::MatchAny, [&first_only]);
-    let response = stack
-        .processor_with(stack.s3(), sns)
-        .process(&records)
-        .await;
+    })
+    .await;
     assert_eq!(sequence_numbers(&response), [sequence(&records[1])]);
 }
 

@@ -111,11 +111,7 @@ async fn an_item_close_to_the_size_limit_has_its_entries_with_the_image_compress
             ("version", AttributeValue::N(version.into())),
             ("notes", s(&notes)),
         ];
-        let put = stack.dynamo.client().put_item().table_name(TABLE);
-        put.set_item(Some(item.map(|(n, v)| (n.to_string(), v)).into()))
-            .send()
-            .await
-            .expect("DynamoDB holds the item itself");
+        stack.put_raw(item).await;
     }
 
     let records = stack.stream_event().await.records;
@@ -190,12 +186,8 @@ async fn entries_keep_the_image_as_stored_and_a_restore_writes_it_back() {
     ]
     .map(|(name, value)| (name.to_string(), value))
     .into();
+    stack.put_raw(stored.clone()).await;
     let client = stack.dynamo.client();
-    let put = client
-        .put_item()
-        .table_name(TABLE)
-        .set_item(Some(stored.clone()));
-    put.send().await.unwrap();
     client
         .delete_item()
         .table_name(TABLE)
@@ -259,11 +251,7 @@ async fn a_version_too_large_even_compressed_is_recorded_without_its_image() {
         ("version", AttributeValue::N("1".into())),
         ("bytes", AttributeValue::B(Blob::new(noise))),
     ];
-    let put = stack.dynamo.client().put_item().table_name(TABLE);
-    put.set_item(Some(item.map(|(n, v)| (n.to_string(), v)).into()))
-        .send()
-        .await
-        .expect("DynamoDB holds the item itself");
+    stack.put_raw(item).await;
 
     let records = stack.stream_event().await.records;
     let response = stack.processor().process(&records).await;

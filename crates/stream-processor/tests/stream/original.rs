@@ -32,19 +32,14 @@ fn original(shape: &str, id: &str) -> HashMap<String, AttributeValue> {
     item
 }
 
-async fn store(stack: &Stack, item: HashMap<String, AttributeValue>) {
-    let put = stack.dynamo.client().put_item().table_name(TABLE);
-    put.set_item(Some(item)).send().await.unwrap();
-}
-
 #[tokio::test]
 async fn original_items_are_archived_as_stored_and_notified() {
     let stack = Stack::start().await;
     let handler = original_json("handler");
     let handler_id = handler["id"].as_str().unwrap();
     let odd_id = "item1";
-    store(&stack, original("handler", handler_id)).await;
-    store(&stack, original("unrepresentable", odd_id)).await;
+    stack.put_raw(original("handler", handler_id)).await;
+    stack.put_raw(original("unrepresentable", odd_id)).await;
     // The first write through the API: version 0 becomes 1, `color` moves into attributes.
     let id = ItemId::parse(handler_id).unwrap();
     stack
@@ -53,8 +48,8 @@ async fn original_items_are_archived_as_stored_and_notified() {
     stack.delete(id).await;
     let mut changed = original("unrepresentable", odd_id);
     changed.insert("name".into(), AttributeValue::N("43".into()));
-    store(&stack, changed).await;
-    store(&stack, original("batch_tool", "item2")).await;
+    stack.put_raw(changed).await;
+    stack.put_raw(original("batch_tool", "item2")).await;
     // Its first write through the API makes it whole (version 1); then it is deleted.
     let batch_id = ItemId::parse("item2").unwrap();
     stack
@@ -177,7 +172,7 @@ async fn a_restored_original_item_has_its_own_archive_object() {
     let stack = Stack::start().await;
     let handler = original_json("handler");
     let id = ItemId::parse(handler["id"].as_str().unwrap()).unwrap();
-    store(&stack, original("handler", id.as_str())).await;
+    stack.put_raw(original("handler", id.as_str())).await;
     stack.delete(id.clone()).await;
     let first = stack.stream_event().await.records;
     let response = stack.processor().process(&first).await;
@@ -278,7 +273,7 @@ async fn other_tools_unversioned_updates_and_long_ids_get_objects_of_their_own()
     let long_id = "\u{1F600}".repeat(255);
     let mut long = original("handler", &long_id);
     long.insert("name".into(), s("Long"));
-    store(&stack, long).await;
+    stack.put_raw(long).await;
 
     let records = stack.stream_event().await.records;
     let response = stack.processor().process(&records).await;

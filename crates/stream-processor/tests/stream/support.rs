@@ -127,6 +127,22 @@ impl Stack {
 
     // --- the table, through the items-api store ---
 
+    /// Stores `attributes` as another tool would, past the API and its rules.
+    pub async fn put_raw<K: Into<String>>(
+        &self,
+        attributes: impl IntoIterator<Item = (K, AttributeValue)>,
+    ) {
+        let item: HashMap<String, AttributeValue> = attributes
+            .into_iter()
+            .map(|(name, value)| (name.into(), value))
+            .collect();
+        let put = self.dynamo.client().put_item().table_name(TABLE);
+        put.set_item(Some(item))
+            .send()
+            .await
+            .expect("DynamoDB holds the item");
+    }
+
     pub async fn create(&self, name: &str) -> Item {
         let body = json!({"name": name, "email": format!("{}@example.com", name.to_lowercase())});
         let item = NewItem::parse(body.to_string().as_bytes())
