@@ -1,7 +1,7 @@
 //! moto server (S3, SNS, SQS), installed by `scripts/install-moto` into the workspace's
 //! `.venv`, started on a free loopback port and stopped when dropped.
 
-use std::{io, path::PathBuf, process::Stdio, time::Duration};
+use std::{collections::BTreeSet, io, path::PathBuf, process::Stdio, sync::Mutex, time::Duration};
 
 use serde_json::Value;
 use tokio::{
@@ -20,7 +20,19 @@ fn moto_server() -> PathBuf {
 
 pub struct Moto {
     endpoint: String,
+    port: u16,
     _child: Child,
+}
+
+/// Ports this process handed to moto servers that are still running. A free port is
+/// released before moto binds it, so another start in this process (tests run side by side)
+/// must not be given it again meanwhile.
+static HANDED_OUT: Mutex<BTreeSet<u16>> = Mutex::new(BTreeSet::new());
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        HANDED_OUT.lock().unwrap().remove(&self.port);
+    }
 }
 
 /// One message moto recorded as published to a topic.
@@ -51,29 +63,54 @@ impl Moto {
                 ),
             ));
         }
-        // For "any port": pick a free one, release it, and hand it to moto.
-        let port = match port {
-            0 => TcpListener::bind(("127.0.0.1", 0))
-                .await?
-                .local_addr()?
-                .port(),
-            port => port,
-        };
-        let mut command = Command::new(&program);
+        // For "any port": pick a free one, release it, and hand it to moto. Something else (a
+        // local DynamoDB another test starts beside this one) may bind it in between: moto
+        // then exits at once, and another free port is tried. Before, the start polled the
+        // other server for 15 s and failed, and a second moto given the same port could leave
+        // its test talking to the first one.
+        let attempts = if port == 0 { 5 } else { 1 };
+        for _ in 0..attempts {
+            let port = match port {
+                0 => free_port().await?,
+                port => {
+                    HANDED_OUT.lock().unwrap().insert(port);
+                    port
+                }
+            };
+            let started = Self::spawn(&program, port).await;
+            if let Ok(Some(moto)) = started {
+                return Ok(moto);
+            }
+            HANDED_OUT.lock().unwrap().remove(&port);
+            started?;
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!("moto server exited at start {attempts} times (port taken?)"),
+        ))
+    }
+
+    /// Starts moto on `port` and waits until it answers; `None` when it exited first.
+    async fn spawn(program: &std::path::Path, port: u16) -> io::Result<Option<Self>> {
+        let mut command = Command::new(program);
         crate::end_with_this_process(&mut command);
-        let child = command
+        let mut child = command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()?;
-        let moto = Self {
-            endpoint: format!("http://127.0.0.1:{port}"),
-            _child: child,
-        };
+        let endpoint = format!("http://127.0.0.1:{port}");
         for _ in 0..300 {
-            if moto.get("/moto-api/").await.is_ok() {
-                return Ok(moto);
+            if child.try_wait()?.is_some() {
+                return Ok(None);
+            }
+            if get(&endpoint, "/moto-api/").await.is_ok() {
+                return Ok(Some(Self {
+                    endpoint,
+                    port,
+                    _child: child,
+                }));
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -87,13 +124,22 @@ impl Moto {
         &self.endpoint
     }
 
-    async fn get(&self, path: &str) -> io::Result<String> {
-        get(&self.endpoint, path).await
-    }
-
     /// Every SNS message published so far, per moto's `/moto-api/data.json`.
     pub async fn sent_notifications(&self) -> io::Result<Vec<SentNotification>> {
         sent_notifications(&self.endpoint).await
+    }
+}
+
+/// A loopback port free now and not handed to another moto of this process, marked handed out.
+async fn free_port() -> io::Result<u16> {
+    loop {
+        let port = TcpListener::bind(("127.0.0.1", 0))
+            .await?
+            .local_addr()?
+            .port();
+        if HANDED_OUT.lock().unwrap().insert(port) {
+            return Ok(port);
+        }
     }
 }
 
