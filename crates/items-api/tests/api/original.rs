@@ -250,16 +250,6 @@ async fn an_unrepresentable_item_never_breaks_a_page() {
     store(&app, precise).await;
 
     assert_eq!(listed_ids(&app, "active").await, ["good"]);
-    let refused = app
-        .send(TestRequest::put(
-            "/items/precise",
-            json!({"status": "archived"}),
-        ))
-        .await;
-    assert_eq!(
-        refused.assert_error(422, "UNREPRESENTABLE_ITEM")["fields"][0]["field"],
-        "account"
-    );
     let page = app
         .send(TestRequest::get("/items").query("limit", "1"))
         .await
@@ -276,16 +266,18 @@ async fn an_unrepresentable_item_never_breaks_a_page() {
         !refused.text().contains("sometime-secret"),
         "names, never values"
     );
-    let refused = app
-        .send(TestRequest::put(
-            "/items/numeric-name",
-            json!({"status": "archived"}),
-        ))
-        .await;
-    assert_eq!(
-        refused.assert_error(422, "UNREPRESENTABLE_ITEM")["fields"][0]["field"],
-        "name"
-    );
+    for (id, field) in [("numeric-name", "name"), ("precise", "account")] {
+        let refused = app
+            .send(TestRequest::put(
+                format!("/items/{id}"),
+                json!({"status": "archived"}),
+            ))
+            .await;
+        assert_eq!(
+            refused.assert_error(422, "UNREPRESENTABLE_ITEM")["fields"][0]["field"],
+            field
+        );
+    }
 
     let deleted = app.send(TestRequest::delete("/items/numeric-name")).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text());
