@@ -14,7 +14,7 @@ mod item;
 mod stored;
 mod timestamp;
 
-pub use change::{ChangeKind, ItemChange};
+pub use change::{ChangeKind, changed_fields};
 pub use error::{DomainError, FieldError};
 pub use fields::{Attributes, Description, Email, ItemId, Name, Status};
 pub use history::HistoryEvent;

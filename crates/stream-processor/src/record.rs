@@ -8,7 +8,7 @@
 use aws_lambda_events::dynamodb::EventRecord;
 use chrono::{DateTime, Utc};
 use domain::{
-    ChangeKind, HistoryEvent, INTERNAL_ATTRIBUTES, ItemChange, ItemId, Status, StoredItem,
+    ChangeKind, HistoryEvent, INTERNAL_ATTRIBUTES, Item, ItemId, Status, StoredItem,
     UnrepresentableItem, number_is_exact,
 };
 use serde::Deserialize;
@@ -39,8 +39,10 @@ pub struct ChangeRecord {
     /// client-visible fields when both images read as items, else the stored attributes
     /// that differ (never values).
     pub changed_fields: Vec<String>,
-    /// The change read as items, or what kept an image from being read as one.
-    pub change: Result<ItemChange, UnrepresentableItem>,
+    /// The image the change is about read as an item, or what keeps it from being read as
+    /// one. Only that image counts: an update that makes an unrepresentable item readable
+    /// again (another tool's fix) is a readable item's change.
+    pub item: Result<Item, UnrepresentableItem>,
     /// The new image's `restored_version` (an internal attribute, so not in `document`; set
     /// by a restore, see `domain::history`): the history calls the change `restored` when
     /// it is the image's version.
@@ -54,8 +56,8 @@ impl ChangeRecord {
     /// The image's version: 0 for an item of the original service (it kept none), and for
     /// an unrepresentable image whose `version` is not a number.
     pub fn version(&self) -> u64 {
-        match &self.change {
-            Ok(change) => change.image().version,
+        match &self.item {
+            Ok(item) => item.version,
             Err(_) => self
                 .document
                 .get("version")
@@ -73,8 +75,8 @@ impl ChangeRecord {
     /// The image's status, if it has a valid one (an unrepresentable image may not: its
     /// stored text is then not repeated, as it could be anything).
     pub fn status(&self) -> Option<Status> {
-        match &self.change {
-            Ok(change) => Some(change.image().status),
+        match &self.item {
+            Ok(item) => Some(item.status),
             Err(_) => self.document.get("status")?.as_str()?.parse().ok(),
         }
     }
@@ -127,19 +129,16 @@ pub fn decode(record: &EventRecord) -> Result<ChangeRecord, Poison> {
     if kind == ChangeKind::Modify && old.is_none() {
         return Err(Poison::MissingImage(kind));
     }
-    let read = |image: Option<&serde_dynamo::Item>| image.map(read_item).transpose();
-    let change = read(old).and_then(|old| {
-        let new = read(new)?;
-        Ok(ItemChange::from_images(kind, old, new).expect("the images the kind needs are there"))
-    });
-    let changed_fields = match (&change, kind, old, new) {
-        (Ok(change), ..) => change
-            .changed_fields()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
-        (Err(_), ChangeKind::Modify, Some(old), Some(new)) => document::differing(old, new),
-        (Err(_), ..) => Vec::new(),
+    let item = read_item(about);
+    let changed_fields = match (kind, old, new) {
+        (ChangeKind::Modify, Some(old), Some(new)) => match (read_item(old), &item) {
+            (Ok(old_item), Ok(new_item)) => domain::changed_fields(&old_item, new_item)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            _ => document::differing(old, new),
+        },
+        _ => Vec::new(),
     };
     Ok(ChangeRecord {
         event_id: record.event_id.clone(),
@@ -150,7 +149,7 @@ pub fn decode(record: &EventRecord) -> Result<ChangeRecord, Poison> {
         document: document::of(about),
         image: about.clone(),
         changed_fields,
-        change,
+        item,
         restored_version: restored_version(new),
         version_unchanged: kind == ChangeKind::Modify
             && old.map(|image| image.get("version")) == new.map(|image| image.get("version")),
@@ -173,7 +172,7 @@ fn present(image: &serde_dynamo::Item) -> Option<&serde_dynamo::Item> {
 /// An image read the way items-api reads a stored item: attribute by attribute (a kind of
 /// value JSON has no form for, binary, or a number a double would round, makes it
 /// unrepresentable), then [`StoredItem`]'s rules.
-fn read_item(image: &serde_dynamo::Item) -> Result<domain::Item, UnrepresentableItem> {
+fn read_item(image: &serde_dynamo::Item) -> Result<Item, UnrepresentableItem> {
     let attributes = image.iter().map(|(name, value)| {
         let value = if numbers_exact(value) {
             serde_dynamo::from_attribute_value::<_, Value>(value.clone())

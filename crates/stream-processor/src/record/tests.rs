@@ -36,7 +36,7 @@ fn original() -> Value {
 #[test]
 fn an_item_of_the_original_service_reads_as_an_item_at_version_0() {
     let decoded = decode(&record("INSERT", Value::Null, original())).unwrap();
-    let item = decoded.change.as_ref().unwrap().image();
+    let item = decoded.item.as_ref().unwrap();
     assert_eq!(item.version, 0);
     assert_eq!(item.stored_attributes["color"], "red");
     assert_eq!(
@@ -57,7 +57,7 @@ fn an_unrepresentable_image_is_still_a_change_named_by_its_attributes() {
     new["version"] = json!(3);
     new["status"] = json!("someone@example.com");
     let decoded = decode(&record("MODIFY", original(), new.clone())).unwrap();
-    let unrepresentable = decoded.change.as_ref().unwrap_err();
+    let unrepresentable = decoded.item.as_ref().unwrap_err();
     assert_eq!(unrepresentable.attributes, ["name", "status"]);
     assert_eq!(decoded.version(), 3);
     assert_eq!(
@@ -67,6 +67,28 @@ fn an_unrepresentable_image_is_still_a_change_named_by_its_attributes() {
     );
     assert_eq!(decoded.changed_fields, ["name", "status"]);
     assert_eq!(Value::Object(decoded.document), new);
+}
+
+/// Another tool fixing an unrepresentable item: the change is about the new image, which
+/// reads; the old one's faults are not the change's. And the reverse is named by the new
+/// image's attributes, not the old one's.
+#[test]
+fn only_the_image_a_change_is_about_makes_it_unrepresentable() {
+    let mut broken = original();
+    broken["name"] = json!(42);
+    let fixed = decode(&record("MODIFY", broken.clone(), original())).unwrap();
+    assert_eq!(fixed.item.as_ref().unwrap().name.as_str(), "Widget");
+    assert_eq!(fixed.changed_fields, ["name"]);
+    assert_eq!(fixed.status(), Some(Status::Active));
+
+    let mut broken_otherwise = original();
+    broken_otherwise["created_at"] = json!("yesterday");
+    let still_broken = decode(&record("MODIFY", broken, broken_otherwise)).unwrap();
+    assert_eq!(
+        still_broken.item.as_ref().unwrap_err().attributes,
+        ["created_at"]
+    );
+    assert_eq!(still_broken.changed_fields, ["created_at", "name"]);
 }
 
 /// As items-api reads it: a number a double would round makes its attribute unrepresentable;
@@ -79,7 +101,7 @@ fn a_number_more_precise_than_a_double_is_named_and_archived_exactly() {
         serde_dynamo::AttributeValue::N("12345678901234567890123".into()),
     );
     let decoded = decode(&record).unwrap();
-    assert_eq!(decoded.change.as_ref().unwrap_err().attributes, ["account"]);
+    assert_eq!(decoded.item.as_ref().unwrap_err().attributes, ["account"]);
     assert_eq!(decoded.document["account"], "12345678901234567890123");
 }
 

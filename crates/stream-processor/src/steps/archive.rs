@@ -114,7 +114,7 @@ fn metadata_of(record: &ChangeRecord) -> Vec<(&'static str, String)> {
     .into_iter()
     .map(|(name, value)| (name, header_safe(&value)))
     .collect();
-    if let Err(unrepresentable) = &record.change {
+    if let Err(unrepresentable) = &record.item {
         metadata.push(("unrepresentable", names_within(&unrepresentable.attributes)));
     }
     metadata

@@ -81,7 +81,7 @@ fn notification(record: &ChangeRecord) -> Notification<'_> {
         status: record.status().map(Status::as_str),
         changed_fields: &record.changed_fields,
         unrepresentable: record
-            .change
+            .item
             .as_ref()
             .err()
             .map(|unrepresentable| unrepresentable.attributes.as_slice()),
