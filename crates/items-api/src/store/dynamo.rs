@@ -27,7 +27,6 @@ use super::{
     projection,
     stored::{decode, decode_view, decode_views},
     transact,
-    update::InPlace,
     write_retries::write_config,
 };
 
@@ -227,20 +226,7 @@ impl ItemStore for DynamoStore {
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Item, ApiError> {
-        // An item of the original service is written whole, once; when another write
-        // upgrades it first, the in-place update applies to the upgraded item.
-        for _ in 0..2 {
-            match self.update_in_place(&id, patch, precondition, now).await? {
-                InPlace::Updated(item) => return Ok(*item),
-                InPlace::Original(stored) => {
-                    let rewritten = self.rewrite_original(stored, patch, precondition, now);
-                    if let Some(item) = rewritten.await? {
-                        return Ok(item);
-                    }
-                }
-            }
-        }
-        Err(version_conflict(None))
+        self.update_item(&id, patch, precondition, now).await
     }
 
     async fn delete(&self, id: ItemId, precondition: Precondition) -> Result<(), ApiError> {

@@ -1,7 +1,8 @@
 //! Where items live. Handlers see only the [`ItemStore`] trait; [`DynamoStore`] is the
-//! DynamoDB implementation. Every write is one conditional request, no read-then-write (the
-//! first update of an item the original service stored is two: see `update`); a batch is
-//! one transaction of them.
+//! DynamoDB implementation. Every write is one conditional request whose conditions, not an
+//! earlier read, decide (the first update of an item the original service stored is two:
+//! see `update`); a batch is one transaction of them. Updates read their items first only to
+//! refuse what would leave an item unrepresentable (see `update`).
 
 pub mod attributes;
 mod dynamo;

@@ -17,7 +17,7 @@ use domain::{
 
 use super::{
     AttributeMap, DynamoStore, Precondition,
-    dynamo::{condition, dependency, key, string, to_attributes, version_conflict, version_of},
+    dynamo::{condition, dependency, string, to_attributes, version_conflict, version_of},
     stored::decode,
     write_retries::write_config,
 };
@@ -148,16 +148,7 @@ impl DynamoStore {
         now: Timestamp,
     ) -> Result<RestoreOutcome, ApiError> {
         for _ in 0..2 {
-            let current = self
-                .client
-                .get_item()
-                .table_name(&self.table)
-                .set_key(Some(key(id.clone())))
-                .consistent_read(true)
-                .send()
-                .await
-                .map_err(|e| dependency("GetItem", e))?
-                .item;
+            let current = self.stored(&id).await?;
             if let (Some(current), Some(mark)) = (&current, &request.mark)
                 && let Some(answer) = replay(current, mark)
             {

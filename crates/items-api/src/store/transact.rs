@@ -1,7 +1,9 @@
 //! A batch as one TransactWriteItems: each operation one action with the same condition as
 //! its single route, every condition failure returning the stored item (ALL_OLD) so the
 //! cancellation reasons say why: missing, another version, or a retry of a marked batch
-//! (see [`crate::batch`]). Each action is its own stream record, as a single write is.
+//! (see [`crate::batch`]). Each action is its own stream record, as a single write is. The
+//! items of the updates are read first, as a single update reads its item: an update that
+//! would leave its item unrepresentable fails the batch before anything is written.
 
 use aws_sdk_dynamodb::{
     Client,
@@ -49,9 +51,22 @@ pub(super) async fn transact(
     mark: Option<&BatchMark>,
     now: Timestamp,
 ) -> Result<BatchOutcome, ApiError> {
+    let updates = operations
+        .iter()
+        .map(|operation| match operation {
+            Operation::Update {
+                precondition,
+                patch,
+                ..
+            } => UpdateExpression::new(patch, *precondition, now).map(Some),
+            _ => Ok(None),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    refuse_unrepresentable(client, table, operations, &updates).await?;
     let actions = operations
         .iter()
-        .map(|operation| action(table, operation, mark, now))
+        .zip(updates)
+        .map(|(operation, update)| action(table, operation, update, mark))
         .collect::<Result<Vec<_>, _>>()?;
     let result = client
         .transact_write_items()
@@ -93,11 +108,45 @@ pub(super) async fn transact(
     }
 }
 
+/// 409 with `UNREPRESENTABLE_ITEM` at each update whose item would be left unrepresentable
+/// (read in one consistent snapshot). A missing item, or one of the original service, is
+/// left to the transaction's conditions, which refuse them as the single routes do.
+async fn refuse_unrepresentable(
+    client: &Client,
+    table: &str,
+    operations: &[Operation],
+    updates: &[Option<UpdateExpression>],
+) -> Result<(), ApiError> {
+    let ids: Vec<ItemId> = operations
+        .iter()
+        .zip(updates)
+        .filter(|(_, update)| update.is_some())
+        .map(|(operation, _)| operation.id().clone())
+        .collect();
+    let stored = read_stored(client, table, &ids).await?;
+    let failures: Vec<OperationFailure> = updates
+        .iter()
+        .enumerate()
+        .filter_map(|(index, update)| Some((index, update.as_ref()?)))
+        .zip(stored)
+        .filter_map(|((index, update), stored)| {
+            let stored = stored.filter(|stored| stored.contains_key("version"))?;
+            let error = decode(update.image_after(&stored)).err()?;
+            Some(OperationFailure::new(index, &error))
+        })
+        .collect();
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::TransactionCanceled(failures))
+    }
+}
+
 fn action(
     table: &str,
     operation: &Operation,
+    update: Option<UpdateExpression>,
     mark: Option<&BatchMark>,
-    now: Timestamp,
 ) -> Result<TransactWriteItem, ApiError> {
     let built = |e: aws_sdk_dynamodb::error::BuildError| {
         ApiError::Internal(format!("transaction action: {e}"))
@@ -120,12 +169,8 @@ fn action(
                 .map_err(built)?;
             TransactWriteItem::builder().put(put).build()
         }
-        Operation::Update {
-            id,
-            precondition,
-            patch,
-        } => {
-            let mut update = UpdateExpression::new(patch, *precondition, now)?;
+        Operation::Update { id, .. } => {
+            let mut update = update.expect("every update has its expression");
             if let Some(mark) = mark {
                 update.also_set(TOKEN_ATTRIBUTE, string(&mark.token));
                 update.also_set(FINGERPRINT_ATTRIBUTE, string(&mark.fingerprint));
@@ -251,38 +296,51 @@ async fn read_back(
         .filter(|op| wanted(op))
         .map(|op| op.id().clone())
         .collect();
-    let mut read = Vec::new();
-    if !ids.is_empty() {
-        let gets = ids
-            .iter()
-            .map(|id| {
-                Get::builder()
-                    .table_name(table)
-                    .set_key(Some(key(id.clone())))
-                    .build()
-                    .map(|get| TransactGetItem::builder().get(get).build())
-                    .map_err(|e| ApiError::Internal(format!("transaction get: {e}")))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let output = client
-            .transact_get_items()
-            .set_transact_items(Some(gets))
-            .send()
-            .await
-            .map_err(|e| dependency("TransactGetItems", e))?;
-        for response in output.responses.unwrap_or_default() {
-            read.push(response.item.map(decode).transpose()?);
-        }
-    }
-    let mut read = read.into_iter();
-    Ok(operations
+    let mut read = read_stored(client, table, &ids).await?.into_iter();
+    operations
         .iter()
         .map(|op| {
-            if wanted(op) {
+            let stored = if wanted(op) {
                 read.next().flatten()
             } else {
                 None
-            }
+            };
+            stored.map(decode).transpose()
         })
+        .collect()
+}
+
+/// The items `ids` name as stored, in one consistent snapshot (TransactGetItems), in order;
+/// `None` for an item that does not exist.
+async fn read_stored(
+    client: &Client,
+    table: &str,
+    ids: &[ItemId],
+) -> Result<Vec<Option<AttributeMap>>, ApiError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let gets = ids
+        .iter()
+        .map(|id| {
+            Get::builder()
+                .table_name(table)
+                .set_key(Some(key(id.clone())))
+                .build()
+                .map(|get| TransactGetItem::builder().get(get).build())
+                .map_err(|e| ApiError::Internal(format!("transaction get: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let output = client
+        .transact_get_items()
+        .set_transact_items(Some(gets))
+        .send()
+        .await
+        .map_err(|e| dependency("TransactGetItems", e))?;
+    Ok(output
+        .responses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|response| response.item)
         .collect())
 }

@@ -1,7 +1,9 @@
-//! Updates. An item we wrote is updated in place: one conditional `UpdateItem` that sets the
-//! patched fields and bumps `version`. An item of the original service has no `version` to
-//! bump (and may hold zone-less times and top-level attributes of its clients), so its
-//! first update writes it whole, in the strict shape.
+//! Updates. The item is read first (consistently): an update that would leave it
+//! unrepresentable (an attribute another tool stored, which the patch does not replace) is
+//! refused with 422 before anything is written. An item we wrote is then updated in place:
+//! one conditional `UpdateItem` that sets the patched fields and bumps `version`. An item of
+//! the original service has no `version` to bump (and may hold zone-less times and top-level
+//! attributes of its clients), so its first update writes it whole, in the strict shape.
 
 use aws_sdk_dynamodb::{
     operation::{put_item::PutItemError, update_item::UpdateItemError},
@@ -23,28 +25,67 @@ fn is_original(stored: &AttributeMap) -> bool {
     !stored.contains_key("version")
 }
 
-/// How an in-place update ended when it did not fail.
-pub(super) enum InPlace {
-    Updated(Box<Item>),
-    /// The item has no `version`: the original service stored it, as it is here.
-    Original(AttributeMap),
-}
-
 impl DynamoStore {
-    /// `SET` of the patched fields, `version` and `updated_at` in one conditional request.
-    pub(super) async fn update_in_place(
+    /// `PUT /items/{id}`. An item of the original service is written whole, once; when
+    /// another write upgrades it first, the next round updates the upgraded item in place.
+    pub(super) async fn update_item(
         &self,
         id: &ItemId,
         patch: &ItemPatch,
         precondition: Precondition,
         now: Timestamp,
-    ) -> Result<InPlace, ApiError> {
+    ) -> Result<Item, ApiError> {
+        let update = UpdateExpression::new(patch, precondition, now)?;
+        for _ in 0..2 {
+            let stored = self
+                .stored(id)
+                .await?
+                .ok_or_else(|| condition_failed(None))?;
+            if is_original(&stored) {
+                match self
+                    .rewrite_original(stored, patch, precondition, now)
+                    .await?
+                {
+                    Some(item) => return Ok(item),
+                    None => continue,
+                }
+            }
+            decode(update.image_after(&stored))?;
+            if let Some(item) = self.update_in_place(id, update.clone()).await? {
+                return Ok(item);
+            }
+        }
+        Err(version_conflict(None))
+    }
+
+    /// The item as stored, every attribute as DynamoDB holds it (a consistent read).
+    pub(super) async fn stored(&self, id: &ItemId) -> Result<Option<AttributeMap>, ApiError> {
+        self.client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key(id.clone())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map(|output| output.item)
+            .map_err(|e| dependency("GetItem", e))
+    }
+
+    /// `SET` of the patched fields, `version` and `updated_at` in one conditional request;
+    /// `None` when the item has no `version` (it became one of the original service's shape
+    /// since it was read).
+    async fn update_in_place(
+        &self,
+        id: &ItemId,
+        update: UpdateExpression,
+    ) -> Result<Option<Item>, ApiError> {
         let UpdateExpression {
             sets,
             condition,
             names,
             values,
-        } = UpdateExpression::new(patch, precondition, now)?;
+            ..
+        } = update;
         let result = self
             .client
             .update_item()
@@ -61,14 +102,13 @@ impl DynamoStore {
             .send()
             .await;
         match result {
-            Ok(output) => decode(output.attributes.unwrap_or_default())
-                .map(|item| InPlace::Updated(Box::new(item))),
+            // Another tool writing between the read and this update is the one way left to
+            // an unrepresentable image here (a 422 after the write).
+            Ok(output) => decode(output.attributes.unwrap_or_default()).map(Some),
             Err(error) => match error.as_service_error() {
                 Some(UpdateItemError::ConditionalCheckFailedException(failed)) => {
                     match &failed.item {
-                        Some(stored) if is_original(stored) => {
-                            Ok(InPlace::Original(stored.clone()))
-                        }
+                        Some(stored) if is_original(stored) => Ok(None),
                         stored => Err(condition_failed(stored.as_ref())),
                     }
                 }
@@ -77,8 +117,7 @@ impl DynamoStore {
         }
     }
 
-    /// An update of an item of the original service (`stored`, as the failed in-place
-    /// update returned it): the whole item written in the strict shape, on condition that it
+    /// An update of an item of the original service (`stored`, as read): the whole item written in the strict shape, on condition that it
     /// is still without `version`. `None` when another write upgraded it first.
     pub(super) async fn rewrite_original(
         &self,

@@ -158,10 +158,16 @@ async fn mocked_a_write_that_may_have_landed_is_502_not_retried_into_a_412() {
             )
         })
         .build();
+    // The update reads its item first (see store::update).
+    let read = mock!(Client::get_item).then_output(|| {
+        GetItemOutput::builder()
+            .set_item(Some(stored_at(3)))
+            .build()
+    });
     let app = app_over(mock_client!(
         aws_sdk_dynamodb,
         RuleMode::MatchAny,
-        [&landed_then_500],
+        [&read, &landed_then_500],
         with_standard_retries
     ));
     let response = send(

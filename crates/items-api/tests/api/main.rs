@@ -20,3 +20,4 @@ mod restore;
 mod routes;
 mod spec;
 mod support;
+mod tampered;
