@@ -5,6 +5,7 @@ use lambda_http::http::HeaderMap;
 
 use crate::store::Precondition;
 
+/// The header `name` (looked up case-insensitively; errors name it as written here).
 fn header<'a>(headers: &'a HeaderMap, name: &'static str) -> Result<Option<&'a str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
@@ -37,7 +38,7 @@ fn version_of(tag: &str, weak: bool) -> Option<u64> {
 
 /// `If-Match`: `*` (must exist) or one strong ETag (must be that version).
 pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
-    let Some(value) = header(headers, "if-match")? else {
+    let Some(value) = header(headers, "If-Match")? else {
         return Ok(Precondition::None);
     };
     if value == "*" {
@@ -53,7 +54,7 @@ pub fn if_match(headers: &HeaderMap) -> Result<Precondition, ApiError> {
 
 /// `If-None-Match` against the current version: true when the client's copy is current.
 pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ApiError> {
-    let Some(value) = header(headers, "if-none-match")? else {
+    let Some(value) = header(headers, "If-None-Match")? else {
         return Ok(false);
     };
     if value == "*" {
@@ -72,7 +73,7 @@ pub fn if_none_match(headers: &HeaderMap, current: u64) -> Result<bool, ApiError
 
 /// `Idempotency-Key`: 1..=255 visible ASCII characters, or absent.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
-    match header(headers, "idempotency-key")? {
+    match header(headers, "Idempotency-Key")? {
         None => Ok(None),
         Some(key)
             if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) =>
@@ -136,5 +137,18 @@ mod tests {
         );
         assert!(idempotency_key(&with("idempotency-key", &"k".repeat(256))).is_err());
         assert!(idempotency_key(&with("idempotency-key", "has space")).is_err());
+    }
+
+    #[test]
+    fn a_header_that_is_not_ascii_is_named_as_clients_write_it() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "idempotency-key",
+            HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
+        match idempotency_key(&headers) {
+            Err(ApiError::InvalidHeader { header, .. }) => assert_eq!(header, "Idempotency-Key"),
+            other => panic!("{other:?}"),
+        }
     }
 }

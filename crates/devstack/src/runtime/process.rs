@@ -39,6 +39,10 @@ impl Launcher {
         let config = &self.config;
         let mut command = Command::new(&config.binary);
         crate::end_with_this_process(&mut command);
+        // A group of its own: a terminal's Ctrl-C (SIGINT to the whole foreground group)
+        // stops the stack, which then stops its functions, instead of killing them under a
+        // running host that would report them dead and restart them.
+        command.process_group(0);
         command
             .env_clear()
             .envs(config.environment.iter().map(|(k, v)| (k, v)))

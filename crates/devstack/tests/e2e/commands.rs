@@ -133,7 +133,7 @@ async fn the_dev_command_serves_the_smoke_flow_and_stops_cleanly() {
         "{peeked}"
     );
 
-    support::interrupt_and_wait(up).await;
+    support::interrupt_and_wait(up, &root).await;
     assert!(
         !root.join(".dev/endpoints.json").exists(),
         "the state file is removed"

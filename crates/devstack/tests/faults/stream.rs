@@ -42,6 +42,10 @@ async fn write_burst(stack: &LocalStack, items: usize, burst: usize) -> usize {
     items * 3 + deletes
 }
 
+/// The functions' SDK operation timeout (lambda_support::aws): a call that fails without
+/// an injected fault has run it out.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(6);
+
 /// Whether the latest invocation completed a batch holding `change` (nothing reported).
 fn caught_up(deliveries: &[devstack::Delivery], change: &String) -> bool {
     deliveries
@@ -200,12 +204,16 @@ async fn the_stream_under_s3_and_sns_faults_reports_exact_failures_and_loses_not
             .iter()
             .position(|s| s == failed)
             .unwrap_or_else(|| panic!("{failed} is not in its batch: {delivery:?}"));
-        // Not a false alarm: a fault was injected while that invocation ran.
+        // Not a false alarm: a fault was injected while that invocation ran, or one of its
+        // calls ran out its operation timeout (6 s, lambda_support::aws), which a starved
+        // machine can cause without any fault: the processor at its CPU share beside
+        // parallel builds and tests took 6.6 s for one batch once.
         assert!(
             stack
                 .faults
                 .injected_between(delivery.started, delivery.finished)
-                > 0,
+                > 0
+                || delivery.finished - delivery.started >= OPERATION_TIMEOUT,
             "failure reported without a fault: {delivery:?}"
         );
         // The records before it are never delivered again, so their archive objects and

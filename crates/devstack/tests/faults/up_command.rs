@@ -74,6 +74,6 @@ async fn the_up_command_injects_the_faults_its_flags_ask_for() {
     assert_eq!(response.json()["code"], "THROTTLED");
     assert_eq!(response.header("retry-after"), Some("1"));
 
-    support::interrupt_and_wait(up).await;
+    support::interrupt_and_wait(up, &root).await;
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -71,7 +71,9 @@ pub fn spawn_up(root: &Path, port: &str, extra: &[&str]) -> (Child, Lines<BufRea
         .args(["--dynamodb-port", "0", "--moto-port", "0"])
         .args(extra)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(root.join("stderr.log")).unwrap())
+        // Its own group, as a shell gives a foreground job: see interrupt_and_wait.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -79,10 +81,13 @@ pub fn spawn_up(root: &Path, port: &str, extra: &[&str]) -> (Child, Lines<BufRea
     (up, lines)
 }
 
-/// Ctrl-C to a spawned `devstack up`, which must then exit cleanly within 15 s.
-pub async fn interrupt_and_wait(mut up: Child) {
+/// Ctrl-C to a [`spawn_up`] in `root`, as a terminal sends it: SIGINT to the whole process
+/// group. The stack must then exit cleanly within 15 s, its functions stopped by it, not
+/// killed by the signal under it (which it would report as a crash and restart).
+pub async fn interrupt_and_wait(mut up: Child, root: &Path) {
+    let group = format!("-{}", up.id().unwrap());
     let status = std::process::Command::new("kill")
-        .args(["-INT", &up.id().unwrap().to_string()])
+        .args(["-INT", "--", &group])
         .status()
         .unwrap();
     assert!(status.success());
@@ -91,6 +96,8 @@ pub async fn interrupt_and_wait(mut up: Child) {
         .expect("stops on Ctrl-C")
         .unwrap();
     assert!(exit.success(), "{exit:?}");
+    let stderr = std::fs::read_to_string(root.join("stderr.log")).unwrap();
+    assert!(!stderr.contains("restarting"), "{stderr}");
 }
 
 /// A JSON request to the stack's gateway with these headers (the key among them, or not).
