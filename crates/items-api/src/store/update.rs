@@ -117,8 +117,9 @@ impl DynamoStore {
         }
     }
 
-    /// An update of an item of the original service (`stored`, as read): the whole item written in the strict shape, on condition that it
-    /// is still without `version`. `None` when another write upgraded it first.
+    /// An update of an item of the original service (`stored`, as read): the whole item
+    /// written in the strict shape, on condition that it is still without `version`. `None`
+    /// when another write upgraded it first.
     pub(super) async fn rewrite_original(
         &self,
         stored: AttributeMap,
