@@ -9,19 +9,21 @@
 //!   SQS queue (Lambda's `DDBStreamBatchInfo` record) and move on.
 
 mod dead_letter;
+mod shards;
 
 use std::{
-    collections::{BTreeMap, VecDeque},
+    collections::VecDeque,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
-use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use aws_sdk_dynamodbstreams::types::Record;
 use serde_json::Value;
 use tokio::sync::watch;
 
 use crate::{FunctionHost, StreamTrigger, stream_event};
 pub use dead_letter::DeadLetters;
+use shards::ShardReader;
 
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
@@ -71,45 +73,19 @@ fn sequence_number(record: &Record) -> &str {
 impl StreamMapping {
     /// Runs until `stop` turns true.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
-        let mut iterators: BTreeMap<String, Option<String>> = BTreeMap::new();
+        let mut shards = ShardReader::new(
+            self.streams.clone(),
+            self.stream_arn.clone(),
+            &self.trigger.starting_position,
+        );
         let mut buffer: Vec<Record> = Vec::new();
         let mut first_buffered: Option<Instant> = None;
-        let mut last_shard_scan: Option<Instant> = None;
         while !*stop.borrow() {
-            if last_shard_scan.is_none_or(|at| at.elapsed() > Duration::from_secs(5)) {
-                self.discover_shards(&mut iterators, last_shard_scan.is_none())
-                    .await;
-                last_shard_scan = Some(Instant::now());
+            let records = shards.read().await;
+            if !records.is_empty() && first_buffered.is_none() {
+                first_buffered = Some(Instant::now());
             }
-            for iterator in iterators.values_mut() {
-                let Some(current) = iterator.clone() else {
-                    continue;
-                };
-                match self
-                    .streams
-                    .get_records()
-                    .shard_iterator(current)
-                    .send()
-                    .await
-                {
-                    Ok(page) => {
-                        let records = page.records.unwrap_or_default();
-                        if !records.is_empty() && first_buffered.is_none() {
-                            first_buffered = Some(Instant::now());
-                        }
-                        buffer.extend(records);
-                        *iterator = page.next_shard_iterator;
-                    }
-                    Err(error) => {
-                        eprintln!(
-                            "stream | GetRecords failed: {}",
-                            aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error)
-                        );
-                        *iterator = None;
-                        last_shard_scan = None;
-                    }
-                }
-            }
+            buffer.extend(records);
             let window_over =
                 first_buffered.is_some_and(|at| at.elapsed() >= self.trigger.batching_window);
             if !buffer.is_empty() && (buffer.len() >= self.trigger.batch_size || window_over) {
@@ -123,52 +99,6 @@ impl StreamMapping {
                 () = tokio::time::sleep(POLL_INTERVAL) => {}
                 _ = stop.changed() => {}
             }
-        }
-    }
-
-    async fn discover_shards(
-        &self,
-        iterators: &mut BTreeMap<String, Option<String>>,
-        at_start: bool,
-    ) {
-        let Ok(description) = self
-            .streams
-            .describe_stream()
-            .stream_arn(&self.stream_arn)
-            .send()
-            .await
-        else {
-            return;
-        };
-        for shard in description
-            .stream_description
-            .and_then(|d| d.shards)
-            .unwrap_or_default()
-        {
-            let Some(shard_id) = shard.shard_id else {
-                continue;
-            };
-            if iterators.contains_key(&shard_id) {
-                continue;
-            }
-            // Shards that exist at start begin at the template's StartingPosition; shards
-            // that appear later are read from their beginning, so nothing is skipped.
-            let position = if at_start && self.trigger.starting_position == "LATEST" {
-                ShardIteratorType::Latest
-            } else {
-                ShardIteratorType::TrimHorizon
-            };
-            let iterator = self
-                .streams
-                .get_shard_iterator()
-                .stream_arn(&self.stream_arn)
-                .shard_id(&shard_id)
-                .shard_iterator_type(position)
-                .send()
-                .await
-                .ok()
-                .and_then(|output| output.shard_iterator);
-            iterators.insert(shard_id, iterator);
         }
     }
 

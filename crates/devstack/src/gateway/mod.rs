@@ -1,8 +1,8 @@
 //! A local API Gateway (REST, proxy integration) in front of one function host. It takes
 //! its routes, API key requirement, CORS and usage-plan throttle and quota from the template,
 //! answers what API Gateway answers on its own (403 `Missing Authentication Token` for an
-//! unknown route, 403 `Forbidden` without the right key, 429 over the rate or quota, the
-//! CORS preflight), and turns every other request into the exact proxy event API Gateway
+//! unknown route, 403 `Forbidden` without the right key, 429 over the rate or quota, 413
+//! `Request Too Long` over its 10 MB payload limit, the CORS preflight), and turns every other request into the exact proxy event API Gateway
 //! sends ([`proxy`]), mapping the function's response back.
 
 mod proxy;
@@ -16,7 +16,7 @@ use std::{
 
 use axum::{
     Router,
-    body::{Body, Bytes},
+    body::Body,
     extract::{ConnectInfo, State},
     http::{HeaderMap, HeaderValue, Method, Response, StatusCode, Uri},
 };
@@ -24,6 +24,10 @@ use serde_json::json;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{ApiDefinition, FunctionHost};
+
+/// A REST API's payload limit (10 MB, not adjustable): API Gateway refuses a larger request
+/// itself, and the function never sees it.
+const PAYLOAD_LIMIT: usize = 10 * 1024 * 1024;
 pub use proxy::{RestRequest, rest_event};
 use routes::Routes;
 use usage_plan::{Refusal, UsagePlan};
@@ -79,10 +83,11 @@ impl LocalGateway {
 
 impl Gateway {
     /// API Gateway's own answers, with the CORS headers the template's gateway responses add.
+    /// `error_type` is the `x-amzn-ErrorType` header, for the answers whose type is known.
     fn own_response(
         &self,
         status: StatusCode,
-        error_type: &str,
+        error_type: Option<&str>,
         message: &str,
         request_id: &str,
     ) -> Response<Body> {
@@ -90,10 +95,12 @@ impl Gateway {
         *response.status_mut() = status;
         let headers = response.headers_mut();
         headers.insert("content-type", HeaderValue::from_static("application/json"));
-        headers.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_str(error_type).unwrap(),
-        );
+        if let Some(error_type) = error_type {
+            headers.insert(
+                "x-amzn-errortype",
+                HeaderValue::from_str(error_type).unwrap(),
+            );
+        }
         headers.insert(
             "x-amzn-requestid",
             HeaderValue::from_str(request_id).unwrap(),
@@ -105,7 +112,7 @@ impl Gateway {
     fn missing_token(&self, request_id: &str) -> Response<Body> {
         self.own_response(
             StatusCode::FORBIDDEN,
-            "MissingAuthenticationTokenException",
+            Some("MissingAuthenticationTokenException"),
             "Missing Authentication Token",
             request_id,
         )
@@ -114,7 +121,7 @@ impl Gateway {
     fn bad_gateway(&self, request_id: &str) -> Response<Body> {
         self.own_response(
             StatusCode::BAD_GATEWAY,
-            "InternalServerErrorException",
+            Some("InternalServerErrorException"),
             "Internal server error",
             request_id,
         )
@@ -148,9 +155,17 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response<Body> {
     let request_id = uuid::Uuid::new_v4().to_string();
+    let Ok(body) = axum::body::to_bytes(body, PAYLOAD_LIMIT).await else {
+        return gateway.own_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            None,
+            "Request Too Long",
+            &request_id,
+        );
+    };
     let path = gateway.strip_stage(uri.path());
     let Some(matched) = gateway.routes.find(path) else {
         return gateway.missing_token(&request_id);
@@ -168,7 +183,7 @@ async fn handle(
     if gateway.api.api_key_required && api_key != Some(gateway.api_key.as_str()) {
         return gateway.own_response(
             StatusCode::FORBIDDEN,
-            "ForbiddenException",
+            Some("ForbiddenException"),
             "Forbidden",
             &request_id,
         );
@@ -181,7 +196,7 @@ async fn handle(
         };
         return gateway.own_response(
             StatusCode::TOO_MANY_REQUESTS,
-            error_type,
+            Some(error_type),
             message,
             &request_id,
         );

@@ -140,6 +140,27 @@ async fn every_route_through_the_gateway_with_and_without_the_key() {
             .status,
         403
     );
+    // Over the function's 256 KB limit but within API Gateway's 10 MB: the function's own
+    // 413; over 10 MB, API Gateway's, which the function never sees.
+    let url = format!("{}/items", stack.gateway_url);
+    let post = |size: usize| {
+        let body = format!(r#"{{"name":"{}"}}"#, "x".repeat(size));
+        let url = url.clone();
+        async move {
+            http::request("POST", &url, &[("x-api-key", KEY)], body.as_bytes())
+                .await
+                .unwrap()
+        }
+    };
+    let within = post(3 << 20).await;
+    assert_eq!(within.status, 413);
+    assert_eq!(within.json()["code"], "PAYLOAD_TOO_LARGE");
+    let over = post(10 << 20).await;
+    assert_eq!(
+        (over.status, over.json()),
+        (413, json!({"message": "Request Too Long"}))
+    );
+    assert_eq!(over.header("access-control-allow-origin"), Some("*"));
     let preflight = call(&stack, "OPTIONS", "/items", None, None).await;
     assert_eq!(preflight.status, 200, "the CORS preflight needs no key");
     assert_eq!(
