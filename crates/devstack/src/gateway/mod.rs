@@ -2,8 +2,9 @@
 //! its routes, API key requirement, CORS and usage-plan throttle and quota from the template,
 //! answers what API Gateway answers on its own (403 `Missing Authentication Token` for an
 //! unknown route, 403 `Forbidden` without the right key, 429 over the rate or quota, 413
-//! `Request Too Long` over its 10 MB payload limit, the CORS preflight), and turns every other request into the exact proxy event API Gateway
-//! sends ([`proxy`]), mapping the function's response back.
+//! `Request Too Long` over its 10 MB payload limit, the CORS preflight), and turns every
+//! other request into the exact proxy event API Gateway sends ([`proxy`]), mapping the
+//! function's response back.
 
 mod proxy;
 mod routes;
@@ -24,13 +25,13 @@ use serde_json::json;
 use tokio::{net::TcpListener, sync::watch};
 
 use crate::{ApiDefinition, FunctionHost};
+pub use proxy::{RestRequest, rest_event};
+use routes::Routes;
+use usage_plan::{Refusal, UsagePlan};
 
 /// A REST API's payload limit (10 MB, not adjustable): API Gateway refuses a larger request
 /// itself, and the function never sees it.
 const PAYLOAD_LIMIT: usize = 10 * 1024 * 1024;
-pub use proxy::{RestRequest, rest_event};
-use routes::Routes;
-use usage_plan::{Refusal, UsagePlan};
 
 struct Gateway {
     api: ApiDefinition,
