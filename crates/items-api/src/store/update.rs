@@ -43,7 +43,7 @@ impl DynamoStore {
                 .ok_or_else(|| condition_failed(None))?;
             if is_original(&stored) {
                 match self
-                    .rewrite_original(stored, patch, precondition, now)
+                    .rewrite_original(stored, &update, patch, precondition, now)
                     .await?
                 {
                     Some(item) => return Ok(item),
@@ -119,16 +119,19 @@ impl DynamoStore {
 
     /// An update of an item of the original service (`stored`, as read): the whole item
     /// written in the strict shape, on condition that it is still without `version`. `None`
-    /// when another write upgraded it first.
-    pub(super) async fn rewrite_original(
+    /// when another write upgraded it first. It is read with the patch's fields over the
+    /// stored ones (`update`'s image), so that a patch replacing the attributes the API cannot
+    /// show repairs the item, as it does an item with a `version`.
+    async fn rewrite_original(
         &self,
         stored: AttributeMap,
+        update: &UpdateExpression,
         patch: &ItemPatch,
         precondition: Precondition,
         now: Timestamp,
     ) -> Result<Option<Item>, ApiError> {
         let internal = attributes::internal(&stored);
-        let current = decode(stored)?;
+        let current = decode(update.image_after(&stored))?;
         if let Precondition::Version(expected) = precondition
             && expected != current.version
         {

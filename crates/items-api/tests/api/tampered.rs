@@ -1,8 +1,10 @@
-//! Items this API wrote, then changed by another tool into a shape the API cannot show (a
-//! numeric `name`, a `version` at its limit). An update is checked against the image it
-//! would make before anything is written: one that leaves such an attribute answers 422 (a
-//! batch, 409 at its index) and the table keeps what it had; one that replaces the
-//! attributes at fault repairs the item.
+//! Items the API cannot show: written by this API, then changed by another tool (a numeric
+//! `name`, a `version` at its limit), or stored so by the original service. An update is
+//! checked against the image it would make before anything is written: one that leaves such
+//! an attribute answers 422 (a batch, 409 at its index) and the table keeps what it had; one
+//! that replaces the attributes at fault repairs the item.
+
+use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
@@ -107,4 +109,54 @@ async fn a_batch_update_that_would_leave_an_item_unrepresentable_cancels_the_bat
         .await;
     assert_eq!(repaired.status, 200, "{}", repaired.text());
     assert_eq!(repaired.json()["results"][0]["item"]["name"], "Fixed");
+}
+
+/// The original service's shape (no `version`, zone-less times) with a numeric `name`.
+async fn original_with_numeric_name(app: &TestApp, id: &str) {
+    let text = |value: &str| AttributeValue::S(value.into());
+    let item = HashMap::from([
+        ("id".to_string(), text(id)),
+        ("name".to_string(), numeric_name()),
+        ("email".to_string(), text("a@example.com")),
+        ("description".to_string(), text("")),
+        ("status".to_string(), text("active")),
+        ("created_at".to_string(), text("2024-03-25T05:00:00.123456")),
+        ("updated_at".to_string(), text("2024-03-25T05:00:00.123456")),
+    ]);
+    let put = app.dynamo.client().put_item().table_name(TABLE);
+    put.set_item(Some(item)).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_item_of_the_original_service_is_repaired_or_refused_the_same_way() {
+    let app = TestApp::spawn().await;
+    original_with_numeric_name(&app, "broken").await;
+    original_with_numeric_name(&app, "repaired").await;
+    let before = app.snapshot().await;
+
+    let refused = app
+        .send(TestRequest::put(
+            "/items/broken",
+            json!({"status": "archived"}),
+        ))
+        .await;
+    let body = refused.assert_error(422, "UNREPRESENTABLE_ITEM");
+    assert_eq!(body["fields"][0]["field"], "name");
+    assert_eq!(app.snapshot().await, before, "nothing written");
+
+    let repaired = app
+        .send(
+            TestRequest::put("/items/repaired", json!({"name": "Fixed"}))
+                .header("if-match", "\"0\""),
+        )
+        .await;
+    assert_eq!(repaired.status, 200, "{}", repaired.text());
+    assert_eq!(repaired.header("etag"), Some("\"1\""));
+    assert_eq!(repaired.json()["name"], "Fixed");
+    let stored = app.stored("repaired").await;
+    assert_eq!(
+        stored["version"],
+        AttributeValue::N("1".into()),
+        "written whole, strictly"
+    );
 }
