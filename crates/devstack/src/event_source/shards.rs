@@ -76,7 +76,9 @@ impl ShardReader {
             {
                 Ok(page) => {
                     let page_records = page.records.unwrap_or_default();
-                    if let Some(last) = page_records.last().and_then(sequence_number) {
+                    if let Some(last) = page_records.last().map(super::sequence_number)
+                        && !last.is_empty()
+                    {
                         shard.last_read = Some(last.to_string());
                     }
                     records.extend(page_records);
@@ -140,10 +142,6 @@ impl ShardReader {
             shard.iterator = request.send().await.ok().and_then(|o| o.shard_iterator);
         }
     }
-}
-
-fn sequence_number(record: &Record) -> Option<&str> {
-    record.dynamodb.as_ref()?.sequence_number.as_deref()
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ use super::{
         condition, condition_failed, dependency, key, string, to_attributes, version_conflict,
     },
     stored::decode,
+    update::is_original,
     update_expression::UpdateExpression,
     write_retries::write_config,
 };
@@ -130,7 +131,7 @@ async fn refuse_unrepresentable(
         .filter_map(|(index, update)| Some((index, update.as_ref()?)))
         .zip(stored)
         .filter_map(|((index, update), stored)| {
-            let stored = stored.filter(|stored| stored.contains_key("version"))?;
+            let stored = stored.filter(|stored| !is_original(stored))?;
             let error = decode(update.image_after(&stored)).err()?;
             Some(OperationFailure::new(index, &error))
         })

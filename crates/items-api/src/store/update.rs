@@ -21,7 +21,7 @@ use super::{
 use crate::ApiError;
 
 /// Items we write always have `version`; one without it was stored by the original service.
-fn is_original(stored: &AttributeMap) -> bool {
+pub(super) fn is_original(stored: &AttributeMap) -> bool {
     !stored.contains_key("version")
 }
 

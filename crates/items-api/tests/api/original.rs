@@ -28,7 +28,7 @@ fn handler_item() -> HashMap<String, AttributeValue> {
 }
 
 /// What the original `batch_write_items` tool stored, under another id and status.
-fn batch_item(id: &str, status: &str) -> HashMap<String, AttributeValue> {
+pub fn batch_item(id: &str, status: &str) -> HashMap<String, AttributeValue> {
     let mut item = original("batch_tool");
     item.extend([("id".into(), s(id)), ("status".into(), s(status))]);
     item
@@ -55,7 +55,7 @@ pub async fn store_every_shape(app: &TestApp) -> [String; SHAPES] {
     ids
 }
 
-async fn store(app: &TestApp, item: HashMap<String, AttributeValue>) {
+pub async fn store(app: &TestApp, item: HashMap<String, AttributeValue>) {
     let client = app.dynamo.client();
     let put = client.put_item().table_name(TABLE).set_item(Some(item));
     put.send()

@@ -4,12 +4,13 @@
 //! an attribute answers 422 (a batch, 409 at its index) and the table keeps what it had; one
 //! that replaces the attributes at fault repairs the item.
 
-use std::collections::HashMap;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::support::{TABLE, TestApp, TestRequest};
+use crate::{
+    original,
+    support::{TABLE, TestApp, TestRequest},
+};
 
 /// An item created through the API, then `attribute` set to `value` by another tool (its
 /// `version` left as it was).
@@ -111,20 +112,12 @@ async fn a_batch_update_that_would_leave_an_item_unrepresentable_cancels_the_bat
     assert_eq!(repaired.json()["results"][0]["item"]["name"], "Fixed");
 }
 
-/// The original service's shape (no `version`, zone-less times) with a numeric `name`.
+/// An item as the original service's batch tool stored it (no `version`, zone-less times),
+/// with a numeric `name`.
 async fn original_with_numeric_name(app: &TestApp, id: &str) {
-    let text = |value: &str| AttributeValue::S(value.into());
-    let item = HashMap::from([
-        ("id".to_string(), text(id)),
-        ("name".to_string(), numeric_name()),
-        ("email".to_string(), text("a@example.com")),
-        ("description".to_string(), text("")),
-        ("status".to_string(), text("active")),
-        ("created_at".to_string(), text("2024-03-25T05:00:00.123456")),
-        ("updated_at".to_string(), text("2024-03-25T05:00:00.123456")),
-    ]);
-    let put = app.dynamo.client().put_item().table_name(TABLE);
-    put.set_item(Some(item)).send().await.unwrap();
+    let mut item = original::batch_item(id, "active");
+    item.insert("name".into(), numeric_name());
+    original::store(app, item).await;
 }
 
 #[tokio::test]
