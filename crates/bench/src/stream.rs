@@ -3,9 +3,9 @@
 //! once an invocation holding it answered without reporting it or an earlier record failed,
 //! and the processor answers so only after the change's archive object is written and its
 //! notification published. Checked at the end against moto's own record of the
-//! notifications. The SQS queue the stack subscribes to the topic is unsubscribed first:
-//! moto delivers to a queue in time that grows with the queue's length, which would make
-//! this a measure of moto's SQS.
+//! notifications. The topic keeps the SQS inbox `scripts/dev` subscribes to it, so every
+//! notification is also delivered to a queue, as to a subscriber on AWS (moto's own sends
+//! slowed down with the queue's length until devstack's `moto/server.py` fixed them).
 
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
@@ -71,7 +71,6 @@ pub async fn measure(
         .find(|f| f.name() == processor)
         .ok_or("no stream-processor on the stack")?;
     let clients = stack.clients();
-    unsubscribe_everything(&clients.sns).await?;
     let dynamodb = &clients.dynamodb;
     let deliveries_before = stack.stream_deliveries().len();
     let notifications_before = notifications(stack).await?;
@@ -159,24 +158,6 @@ fn finished(stack: &LocalStack, skip: usize) -> (usize, Option<Instant>) {
         }
     }
     (records.len(), last)
-}
-
-async fn unsubscribe_everything(sns: &aws_sdk_sns::Client) -> Result<(), String> {
-    let subscriptions = sns
-        .list_subscriptions()
-        .send()
-        .await
-        .map_err(|e| format!("SNS: {e:?}"))?;
-    for subscription in subscriptions.subscriptions() {
-        if let Some(arn) = subscription.subscription_arn() {
-            sns.unsubscribe()
-                .subscription_arn(arn)
-                .send()
-                .await
-                .map_err(|e| format!("SNS: {e:?}"))?;
-        }
-    }
-    Ok(())
 }
 
 /// Notifications moto has published so far (read once before and once after the burst).

@@ -9,13 +9,21 @@ use tokio::{
     process::{Child, Command},
 };
 
-/// The workspace's moto server executable (`MOTO_SERVER` overrides it).
-fn moto_server() -> PathBuf {
-    std::env::var_os("MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server")
-        })
+/// How moto is started: the program that must exist (moto's own executable, the sign that
+/// scripts/install-moto ran) and the command line. By default the workspace's `.venv` Python
+/// runs `moto/server.py`, moto with SQS sends that do not slow down as a queue fills (see that
+/// file); `MOTO_SERVER` names another moto executable, run as it is.
+fn moto_server() -> (PathBuf, PathBuf, Vec<PathBuf>) {
+    if let Some(program) = std::env::var_os("MOTO_SERVER") {
+        return (program.clone().into(), program.into(), Vec::new());
+    }
+    let devstack = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = devstack.join("../../.venv/bin");
+    (
+        venv.join("moto_server"),
+        venv.join("python"),
+        vec![devstack.join("moto/server.py")],
+    )
 }
 
 pub struct Moto {
@@ -53,13 +61,13 @@ impl Moto {
 
     /// On loopback `port` (0: a free one).
     pub async fn start_on(port: u16) -> io::Result<Self> {
-        let program = moto_server();
-        if !program.exists() {
+        let (installed, program, launcher) = moto_server();
+        if !installed.exists() {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
                 format!(
                     "{} not found: run scripts/install-moto (scripts/test does)",
-                    program.display()
+                    installed.display()
                 ),
             ));
         }
@@ -77,7 +85,7 @@ impl Moto {
                     port
                 }
             };
-            let started = Self::spawn(&program, port).await;
+            let started = Self::spawn(&program, &launcher, port).await;
             if let Ok(Some(moto)) = started {
                 return Ok(moto);
             }
@@ -91,10 +99,15 @@ impl Moto {
     }
 
     /// Starts moto on `port` and waits until it answers; `None` when it exited first.
-    async fn spawn(program: &std::path::Path, port: u16) -> io::Result<Option<Self>> {
+    async fn spawn(
+        program: &std::path::Path,
+        launcher: &[PathBuf],
+        port: u16,
+    ) -> io::Result<Option<Self>> {
         let mut command = Command::new(program);
         crate::end_with_this_process(&mut command);
         let mut child = command
+            .args(launcher)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -180,4 +193,31 @@ pub(crate) async fn sent_notifications(endpoint: &str) -> io::Result<Vec<SentNot
         }
     }
     Ok(sent)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    /// `moto/test_server.py`, with moto in-process: a send (by a client or an SNS delivery)
+    /// reads no queued message's clock, and the counts GetQueueAttributes answers stay exact.
+    #[test]
+    fn the_launchers_patch_keeps_sends_off_the_queue_depth() {
+        let devstack = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let python = devstack.join("../../.venv/bin/python");
+        assert!(
+            python.exists(),
+            "{} missing: run scripts/install-moto",
+            python.display()
+        );
+        let output = std::process::Command::new(python)
+            .arg(devstack.join("moto/test_server.py"))
+            .output()
+            .expect("run moto/test_server.py");
+        assert!(
+            output.status.success(),
+            "moto/test_server.py failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }

@@ -42,6 +42,14 @@ pub struct SegmentProgress {
 pub struct Checkpoint {
     pub from_table: String,
     pub to_table: String,
+    /// Each table's `TableId` (DescribeTable): a table deleted and created again under the
+    /// same name (a stack deployed anew, `scripts/dev --in-memory` restarted) is another
+    /// table, and resuming into it would skip every item the checkpoint counts as copied.
+    /// Absent from checkpoints written before it was recorded, and where a server gives none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_table_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_table_id: Option<String>,
     /// One entry per segment (`--segments`).
     pub segments: Vec<SegmentProgress>,
 }
@@ -60,32 +68,54 @@ pub enum CheckpointError {
          and --segments, or remove the file (or give another --checkpoint) to start over"
     )]
     OtherRun { path: PathBuf, found: String },
+    #[error(
+        "the checkpoint {path} is of an earlier table {table} (TableId {then}); the table of that \
+         name now is another one (TableId {now}), created since: remove the file (or give another \
+         --checkpoint) to copy from the start"
+    )]
+    OtherTable {
+        path: PathBuf,
+        table: String,
+        then: String,
+        now: String,
+    },
     #[error("writing the checkpoint {path}: {source}")]
     Write { path: PathBuf, source: io::Error },
     #[error("a scan key attribute {0:?} is not a string, number or binary")]
     Key(String),
 }
 
+/// A table by name, and by its `TableId` when the server gave one.
+#[derive(Debug, Clone, Copy)]
+pub struct Table<'a> {
+    pub name: &'a str,
+    pub id: Option<&'a str>,
+}
+
 impl Checkpoint {
-    pub fn new(from_table: &str, to_table: &str, segments: u32) -> Self {
+    pub fn new(from: Table, to: Table, segments: u32) -> Self {
         Self {
-            from_table: from_table.into(),
-            to_table: to_table.into(),
+            from_table: from.name.into(),
+            to_table: to.name.into(),
+            from_table_id: from.id.map(str::to_string),
+            to_table_id: to.id.map(str::to_string),
             segments: vec![SegmentProgress::default(); segments as usize],
         }
     }
 
-    /// The checkpoint at `path` if there is one (it must be of the same run), else a new one.
+    /// The checkpoint at `path` if there is one (it must be of the same run, and of the same
+    /// tables where both it and the server name their ids), else a new one.
     pub fn load_or_new(
         path: &Path,
-        from_table: &str,
-        to_table: &str,
+        from: Table,
+        to: Table,
         segments: u32,
     ) -> Result<Self, CheckpointError> {
+        let (from_table, to_table) = (from.name, to.name);
         let text = match fs::read_to_string(path) {
             Ok(text) => text,
             Err(error) if error.kind() == io::ErrorKind::NotFound => {
-                return Ok(Self::new(from_table, to_table, segments));
+                return Ok(Self::new(from, to, segments));
             }
             Err(source) => {
                 return Err(CheckpointError::Read {
@@ -94,10 +124,11 @@ impl Checkpoint {
                 });
             }
         };
-        let found: Self = serde_json::from_str(&text).map_err(|source| CheckpointError::Parse {
-            path: path.into(),
-            source,
-        })?;
+        let mut found: Self =
+            serde_json::from_str(&text).map_err(|source| CheckpointError::Parse {
+                path: path.into(),
+                source,
+            })?;
         if found.from_table != from_table
             || found.to_table != to_table
             || found.segments.len() != segments as usize
@@ -111,6 +142,23 @@ impl Checkpoint {
                     found.segments.len()
                 ),
             });
+        }
+        for (table, saved) in [
+            (from, &mut found.from_table_id),
+            (to, &mut found.to_table_id),
+        ] {
+            match (saved.as_deref(), table.id) {
+                (Some(then), Some(now)) if then != now => {
+                    return Err(CheckpointError::OtherTable {
+                        path: path.into(),
+                        table: table.name.into(),
+                        then: then.into(),
+                        now: now.into(),
+                    });
+                }
+                (None, Some(now)) => *saved = Some(now.into()),
+                _ => {}
+            }
         }
         Ok(found)
     }

@@ -73,13 +73,25 @@ async fn main() -> ExitCode {
         )
         .into()
     });
+    let client = client::dynamodb().await;
+    // Both tables must exist before anything starts.
+    let (from, to) = match (
+        describe(&client, &args.from_table).await,
+        describe(&client, &args.to_table).await,
+    ) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(1);
+        }
+    };
     let checkpoint = if args.dry_run {
         None
     } else {
         match Checkpoint::load_or_new(
             &checkpoint_path,
-            &args.from_table,
-            &args.to_table,
+            from.table(&args.from_table),
+            to.table(&args.to_table),
             args.segments,
         ) {
             Ok(checkpoint) => Some(checkpoint),
@@ -99,19 +111,7 @@ async fn main() -> ExitCode {
         .as_ref()
         .map(Checkpoint::tally)
         .unwrap_or_default();
-    let client = client::dynamodb().await;
-    // Both tables must exist before anything starts.
-    let tables = (
-        item_count(&client, &args.from_table).await,
-        item_count(&client, &args.to_table).await,
-    );
-    let estimate = match tables {
-        (Ok(count), Ok(_)) => count,
-        (Err(error), _) | (_, Err(error)) => {
-            eprintln!("error: {error}");
-            return ExitCode::from(1);
-        }
-    };
+    let estimate = from.item_count;
     let progress = progress_bar(estimate, earlier_runs.scanned);
     let copy = Arc::new(Migration {
         client,
@@ -156,19 +156,38 @@ async fn main() -> ExitCode {
     }
 }
 
-/// DescribeTable's item count (DynamoDB updates it about every six hours: a progress
-/// estimate, not a promise).
-async fn item_count(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<u64, String> {
+/// What DescribeTable says of a table.
+struct Described {
+    /// DynamoDB updates it about every six hours: a progress estimate, not a promise.
+    item_count: u64,
+    /// Tells a table from an earlier one of the same name (see `Checkpoint`).
+    table_id: Option<String>,
+}
+
+impl Described {
+    fn table<'a>(&'a self, name: &'a str) -> checkpoint::Table<'a> {
+        checkpoint::Table {
+            name,
+            id: self.table_id.as_deref(),
+        }
+    }
+}
+
+async fn describe(client: &aws_sdk_dynamodb::Client, table: &str) -> Result<Described, String> {
     let output = client
         .describe_table()
         .table_name(table)
         .send()
         .await
         .map_err(|error| format!("DescribeTable {table}: {}", copy::describe(&error)))?;
-    Ok(output
-        .table
-        .and_then(|table| table.item_count)
-        .map_or(0, |count| count.max(0) as u64))
+    let table = output.table;
+    Ok(Described {
+        item_count: table
+            .as_ref()
+            .and_then(|table| table.item_count)
+            .map_or(0, |count| count.max(0) as u64),
+        table_id: table.and_then(|table| table.table_id),
+    })
 }
 
 /// To stderr when it is a terminal (not into a log or a pipe); a spinner when the count

@@ -4,4 +4,5 @@
 mod copy;
 mod dry_run;
 mod faults;
+mod recreated;
 mod support;

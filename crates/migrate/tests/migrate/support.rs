@@ -24,7 +24,7 @@ use tokio::process::Command;
 pub const SOURCE: &str = "serverless-api-table";
 pub const TARGET: &str = "items";
 
-static TABLE_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
+pub static TABLE_DEFINITION: LazyLock<TableDefinition> = LazyLock::new(|| {
     Template::workspace()
         .and_then(|t| t.table("ItemsTable"))
         .expect("template.yaml has ItemsTable")
