@@ -1,5 +1,6 @@
-//! The stream path: changes reach the archive and the topic, no personal data in either
-//! function's logs, a failing processor retried and then dead-lettered.
+//! The stream path: changes reach the archive and the topic, a subscriber's filter policy on
+//! `version` leaves out copies, no personal data in either function's logs, a failing
+//! processor retried and then dead-lettered.
 
 use super::*;
 
@@ -48,6 +49,137 @@ async fn changes_reach_the_archive_and_the_topic_within_seconds() {
     eprintln!("write -> archive object + notification: {elapsed:?}");
     assert!(elapsed < Duration::from_secs(5), "took {elapsed:?}");
 }
+
+/// README's filter policy for a subscriber that wants no notification of the copies
+/// `scripts/migrate` writes (created at version 0), as SNS (here moto) matches it: every
+/// other change passes, a deletion at version 0 included, and so do the alarms, which carry
+/// no attributes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_filter_policy_on_version_leaves_out_the_copies_of_a_migration() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+
+    let stack = stack().await;
+    let clients = stack.clients();
+    let queue_url = clients
+        .sqs
+        .create_queue()
+        .queue_name("api-writes-only")
+        .send()
+        .await
+        .unwrap()
+        .queue_url
+        .unwrap();
+    let queue_arn = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()
+        .remove(&aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .unwrap();
+    clients
+        .sns
+        .subscribe()
+        .topic_arn(&stack.names["NotificationsTopic"])
+        .protocol("sqs")
+        .endpoint(queue_arn)
+        .attributes("FilterPolicy", NOT_COPIES)
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    let s = |text: &str| AttributeValue::S(text.into());
+    clients
+        .dynamodb
+        .put_item()
+        .table_name(&stack.names["ItemsTable"])
+        .item("id", s("copied-1"))
+        .item("name", s("Copied"))
+        .item("email", s("c@example.com"))
+        .item("description", s(""))
+        .item("status", s("active"))
+        .item("created_at", s("2024-03-25T10:00:00.000Z"))
+        .item("updated_at", s("2024-03-25T10:00:00.000Z"))
+        .item("version", AttributeValue::N("0".into()))
+        .item("attributes", AttributeValue::M(Default::default()))
+        .send()
+        .await
+        .unwrap();
+    let created = call(
+        &stack,
+        "POST",
+        "/items",
+        Some(KEY),
+        Some(json!({"name": "Through the API", "email": "a@example.com"})),
+    )
+    .await;
+    let id = created.json()["id"].as_str().unwrap().to_string();
+    let deleted = call(&stack, "DELETE", "/items/copied-1", Some(KEY), None).await;
+    assert_eq!(deleted.status, 204);
+    clients
+        .sns
+        .publish()
+        .topic_arn(&stack.names["NotificationsTopic"])
+        .message("an alarm")
+        .send()
+        .await
+        .unwrap();
+
+    let notified = eventually(Duration::from_secs(15), || async {
+        let sent = stack.sent_notifications().await.ok()?;
+        (sent.len() >= 4).then_some(sent)
+    })
+    .await
+    .expect("the three changes and the alarm published");
+    let versions: Vec<(&str, &str)> = notified
+        .iter()
+        .filter(|n| n.message != "an alarm")
+        .map(|n| {
+            (
+                n.attributes["item_id"].as_str(),
+                n.attributes["version"].as_str(),
+            )
+        })
+        .collect();
+    assert!(versions.contains(&("copied-1", "0")), "{versions:?}");
+    assert!(versions.contains(&(id.as_str(), "1")), "{versions:?}");
+    let received = clients
+        .sqs
+        .receive_message()
+        .queue_url(&queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let mut delivered: Vec<String> = received
+        .messages()
+        .iter()
+        .map(|m| match serde_json::from_str::<Value>(m.body().unwrap()) {
+            Ok(message) => format!("{} {}", message["event_type"], message["item_id"]),
+            Err(_) => m.body().unwrap().to_string(),
+        })
+        .collect();
+    delivered.sort();
+    let mut expected = [
+        format!("\"created\" \"{id}\""),
+        "\"deleted\" \"copied-1\"".to_string(),
+        "an alarm".to_string(),
+    ];
+    expected.sort();
+    assert_eq!(delivered, expected, "all but the copy");
+}
+
+/// README's filter policy: all but a change `created` at `version` 0.
+const NOT_COPIES: &str = r#"{"$or": [
+    {"event_type": [{"anything-but": "created"}]},
+    {"event_type": [{"exists": false}]},
+    {"version": [{"numeric": [">", 0]}]}
+]}"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_crud_run_leaves_no_personal_data_in_either_functions_logs() {

@@ -1,6 +1,8 @@
 //! SNS notifications: one per change, published ten per `PublishBatch` call. The message
 //! names the item and what changed, never field values (no e-mail address, no name).
-//! Message attributes let subscribers filter (`event_type`, `item_id`, `status`) and
+//! Message attributes let subscribers filter (`event_type`, `item_id`, `status`, and
+//! `version`, a Number: 0 for an item no write through the API has versioned, such as every
+//! copy `scripts/migrate` writes, whose `created` README's filter policy leaves out) and
 //! deduplicate (`event_id`: the same on every delivery of the same change).
 
 use std::{
@@ -93,8 +95,13 @@ fn notification(record: &ChangeRecord) -> Notification<'_> {
 }
 
 fn attribute(value: &str) -> MessageAttributeValue {
+    typed_attribute("String", value)
+}
+
+/// SNS carries a Number attribute as text, and matches it numerically in filter policies.
+fn typed_attribute(data_type: &str, value: &str) -> MessageAttributeValue {
     MessageAttributeValue::builder()
-        .data_type("String")
+        .data_type(data_type)
         .string_value(value)
         .build()
         .expect("data type is set")
@@ -106,6 +113,10 @@ fn entry(n: usize, record: &ChangeRecord) -> PublishBatchRequestEntry {
         ("event_type".to_string(), attribute(message.event_type)),
         ("item_id".to_string(), attribute(&message.item_id)),
         ("event_id".to_string(), attribute(&record.event_id)),
+        (
+            "version".to_string(),
+            typed_attribute("Number", &message.version.to_string()),
+        ),
     ]);
     if let Some(status) = message.status {
         attributes.insert("status".to_string(), attribute(status));

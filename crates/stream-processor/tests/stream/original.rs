@@ -133,6 +133,7 @@ async fn original_items_are_archived_as_stored_and_notified() {
         .iter()
         .find(|n| n.attributes["item_id"] == "item2" && n.attributes["event_type"] == "created")
         .unwrap();
+    assert_eq!(batch_message.attributes["version"], "0");
     let batch_message: Value = serde_json::from_str(&batch_message.message).unwrap();
     assert_eq!(
         (

@@ -94,6 +94,10 @@ async fn every_change_is_archived_then_notified() {
         assert_eq!(notification.attributes["item_id"], message["item_id"]);
         assert_eq!(notification.attributes["status"], message["status"]);
         assert_eq!(notification.attributes["event_id"], message["event_id"]);
+        assert_eq!(
+            notification.attributes["version"],
+            message["version"].to_string()
+        );
         assert!(
             stack
                 .archive_keys()
