@@ -166,8 +166,9 @@ fn grants(template: &Value, role: &str) -> Vec<(String, String)> {
     grants
 }
 
-/// History is written by the stream processor only; the API reads it, and may read the
-/// archive's objects (what its presigned `archive_url`s are signed for) and nothing else in S3.
+/// History is written by the stream processor; the API reads it and writes only a restore's
+/// claim (rows of four attributes), and may read the archive's objects (what its presigned
+/// `archive_url`s are signed for) and nothing else in S3.
 #[test]
 fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history() {
     let template = template();
@@ -183,8 +184,19 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
         on(api.clone(), &|text| text.contains("HistoryTable")),
         [
             "dynamodb:GetItem HistoryTable.Arn",
+            "dynamodb:PutItem HistoryTable.Arn",
             "dynamodb:Query HistoryTable.Arn"
         ]
+    );
+    let claim = iam_statements(&template)
+        .into_iter()
+        .filter(|(owner, _)| owner == "ItemsApiRole")
+        .find(|(_, statement)| statement["Action"] == "dynamodb:PutItem")
+        .unwrap()
+        .1;
+    assert_eq!(
+        claim["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
+        serde_yaml_ng::from_str::<Value>("[id, seq, claimed_at, expires_at]").unwrap()
     );
     assert_eq!(
         on(api, &|text| text.starts_with("s3:")

@@ -3,8 +3,11 @@
 //! change, and the history records it as `restored`, from the item's `restored_version`).
 //!
 //! Reads first (the item, consistently; the history entry), then one write conditioned on
-//! what was read: `attribute_not_exists(id)` when the item is deleted, its `version` when it
-//! exists. If that condition fails, another write came in between: read again, once.
+//! what was read: `attribute_not_exists(id)` when the item is deleted (with a claim on the
+//! version it comes back at, see [`claim`]), its `version` when it exists. If that condition
+//! fails, another write came in between: read again, once.
+
+mod claim;
 
 use aws_sdk_dynamodb::{
     operation::put_item::PutItemError,
@@ -22,6 +25,7 @@ use super::{
     write_retries::write_config,
 };
 use crate::ApiError;
+use claim::Recreate;
 
 /// What a restore asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,6 +151,7 @@ impl DynamoStore {
         request: &RestoreRequest,
         now: Timestamp,
     ) -> Result<RestoreOutcome, ApiError> {
+        let mut found_deleted = false;
         for _ in 0..2 {
             let current = self.stored(&id).await?;
             if let (Some(current), Some(mark)) = (&current, &request.mark)
@@ -155,7 +160,15 @@ impl DynamoStore {
                 return answer;
             }
             let written = match current {
-                None => self.recreate(&id, request, now).await?,
+                None => {
+                    found_deleted = true;
+                    self.recreate(&id, request, now).await?
+                }
+                // Brought back by another request since this one found it deleted: the
+                // deleted item it meant to restore is not there any more.
+                Some(current) if found_deleted && request.version.is_none() => {
+                    return Err(version_conflict(version_of(&current)));
+                }
                 Some(current) => self.rewrite(&id, current, request, now).await?,
             };
             if let Some(outcome) = written {
@@ -192,13 +205,14 @@ impl DynamoStore {
                 .ok_or(ApiError::VersionNotFound)?,
         };
         let image = entry.into_image()?;
-        // The deletion carries the last version, the highest so far.
+        // The deletion carries the last version, the highest so far (the claim makes sure
+        // of it).
         let item = restored_item(image.clone(), newest.version + 1, None, now)?;
         let attributes = attributes_of(&item, &image, request.mark.as_ref(), true)?;
         let written = self
-            .put_conditionally(attributes, "attribute_not_exists(#id)".into(), None)
+            .recreate_claiming(attributes, id, item.version, now)
             .await?;
-        Ok(written.then_some(RestoreOutcome::Recreated(item)))
+        Ok((written == Recreate::Written).then_some(RestoreOutcome::Recreated(item)))
     }
 
     /// The version's fields written over an existing item as its next version. `None`: the

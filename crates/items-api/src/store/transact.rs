@@ -38,7 +38,7 @@ const FINGERPRINT_ATTRIBUTE: &str = BATCH_FINGERPRINT;
 const NOT_MARKED: &str = "(attribute_not_exists(#batch_token) OR #batch_token <> :batch_token)";
 
 /// Cancellation reasons that mean "try again later", as throttling does for single writes.
-const RETRYABLE: [&str; 4] = [
+pub(super) const RETRYABLE: [&str; 4] = [
     "TransactionConflict",
     "ThrottlingError",
     "ProvisionedThroughputExceeded",

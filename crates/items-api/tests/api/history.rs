@@ -14,7 +14,7 @@ use crate::support::{HISTORY_TABLE, TABLE, TestApp, TestRequest};
 type Attributes = HashMap<String, AttributeValue>;
 
 /// Writes the history entry of a change whose image is `image`.
-async fn record(app: &TestApp, image: Attributes, event: HistoryEvent, changed: &[&str]) {
+pub async fn record(app: &TestApp, image: Attributes, event: HistoryEvent, changed: &[&str]) {
     let id = image["id"].as_s().unwrap().clone();
     let version: u64 = image["version"].as_n().unwrap().parse().unwrap();
     let n = |value: u64| AttributeValue::N(value.to_string());
