@@ -151,7 +151,6 @@ impl DynamoStore {
         request: &RestoreRequest,
         now: Timestamp,
     ) -> Result<RestoreOutcome, ApiError> {
-        let mut found_deleted = false;
         for _ in 0..2 {
             let current = self.stored(&id).await?;
             if let (Some(current), Some(mark)) = (&current, &request.mark)
@@ -160,15 +159,7 @@ impl DynamoStore {
                 return answer;
             }
             let written = match current {
-                None => {
-                    found_deleted = true;
-                    self.recreate(&id, request, now).await?
-                }
-                // Brought back by another request since this one found it deleted: the
-                // deleted item it meant to restore is not there any more.
-                Some(current) if found_deleted && request.version.is_none() => {
-                    return Err(version_conflict(version_of(&current)));
-                }
+                None => self.recreate(&id, request, now).await?,
                 Some(current) => self.rewrite(&id, current, request, now).await?,
             };
             if let Some(outcome) = written {
@@ -230,12 +221,12 @@ impl DynamoStore {
         {
             return Err(version_conflict(Some(current_version)));
         }
-        let version = request.version.ok_or_else(|| {
-            DomainError::Validation(vec![FieldError::new(
-                "version",
-                "required: the item exists, name the version to restore",
-            )])
-        })?;
+        // Without a version the restore means the deleted item's last one: it presumed a
+        // deletion, and the item is there (never deleted, or brought back meanwhile by
+        // another request, a concurrent restore's loser included).
+        let version = request
+            .version
+            .ok_or_else(|| version_conflict(Some(current_version)))?;
         let entry = self
             .history_entry(id, Some(version))
             .await?
