@@ -167,7 +167,7 @@ fn grants(template: &Value, role: &str) -> Vec<(String, String)> {
 }
 
 /// History is written by the stream processor; the API reads it and writes only a restore's
-/// claim (rows of four attributes), and may read the archive's objects (what its presigned
+/// claim (rows of four attributes under `claim/` keys), and may read the archive's objects (what its presigned
 /// `archive_url`s are signed for) and nothing else in S3.
 #[test]
 fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history() {
@@ -197,6 +197,11 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
     assert_eq!(
         claim["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
         serde_yaml_ng::from_str::<Value>("[id, seq, claimed_at, expires_at]").unwrap()
+    );
+    // Attribute names alone would let a put replace an entry: the keys are held to claims'.
+    assert_eq!(
+        claim["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"],
+        serde_yaml_ng::from_str::<Value>(r#"["claim/*"]"#).unwrap()
     );
     assert_eq!(
         on(api, &|text| text.starts_with("s3:")

@@ -117,11 +117,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug,
 {
-    const THROTTLING: [&str; 4] = [
+    // TransactionConflictException: a transaction on the same item (a batch, a restore) was
+    // in flight; nothing was written.
+    const THROTTLING: [&str; 5] = [
         "ProvisionedThroughputExceededException",
         "ThrottlingException",
         "RequestLimitExceeded",
         "TransactionInProgressException",
+        "TransactionConflictException",
     ];
     if error.code().is_some_and(|code| THROTTLING.contains(&code)) {
         return ApiError::Throttled;

@@ -148,8 +148,7 @@ fn cursor_of(key: AttributeMap) -> CursorKey {
 }
 
 impl DynamoStore {
-    /// A Query of the item's entries, newest first, optionally narrowed to a `seq` range;
-    /// never below `seq` 0, where restores keep their claims (`restore::claim`).
+    /// A Query of the item's entries, newest first, optionally narrowed to a `seq` range.
     fn history_query(
         &self,
         id: &ItemId,
@@ -162,17 +161,14 @@ impl DynamoStore {
             .consistent_read(true)
             .scan_index_forward(false)
             .expression_attribute_names("#id", entry::ID)
-            .expression_attribute_values(":id", string(id.clone()))
-            .expression_attribute_names("#seq", entry::SEQ);
-        let number = |n: u64| AttributeValue::N(n.to_string());
+            .expression_attribute_values(":id", string(id.clone()));
         match seq_range {
-            None => request
-                .key_condition_expression("#id = :id AND #seq >= :low")
-                .expression_attribute_values(":low", number(0)),
+            None => request.key_condition_expression("#id = :id"),
             Some((low, high)) => request
                 .key_condition_expression("#id = :id AND #seq BETWEEN :low AND :high")
-                .expression_attribute_values(":low", number(low))
-                .expression_attribute_values(":high", number(high)),
+                .expression_attribute_names("#seq", entry::SEQ)
+                .expression_attribute_values(":low", AttributeValue::N(low.to_string()))
+                .expression_attribute_values(":high", AttributeValue::N(high.to_string())),
         }
     }
 

@@ -9,10 +9,7 @@
 
 mod claim;
 
-use aws_sdk_dynamodb::{
-    operation::put_item::PutItemError,
-    types::{AttributeValue, ReturnValuesOnConditionCheckFailure},
-};
+use aws_sdk_dynamodb::{operation::put_item::PutItemError, types::AttributeValue};
 use domain::{
     DomainError, FieldError, HistoryEvent, INTERNAL_ATTRIBUTES, Item, ItemId, Timestamp,
     history::{RESTORE_FINGERPRINT, RESTORE_TOKEN, RESTORED_VERSION},
@@ -236,34 +233,28 @@ impl DynamoStore {
         let created_at = decode(current.clone()).ok().map(|item| item.created_at);
         let item = restored_item(image, next_version, created_at, now)?;
         let attributes = attributes_of(&item, &current, request.mark.as_ref(), false)?;
-        let (expression, expected) = condition(Precondition::Version(current_version));
-        let written = self
-            .put_conditionally(attributes, expression, expected)
-            .await?;
+        let written = self.put_over(attributes, current_version).await?;
         Ok(written.then_some(RestoreOutcome::Rewritten(item)))
     }
 
-    /// `false` when the condition failed.
-    async fn put_conditionally(
+    /// The item written over the one read at `current_version`; `false` when it changed since.
+    async fn put_over(
         &self,
         attributes: AttributeMap,
-        expression: String,
-        expected: Option<AttributeValue>,
+        current_version: u64,
     ) -> Result<bool, ApiError> {
-        let mut request = self
+        let (expression, expected) = condition(Precondition::Version(current_version));
+        let request = self
             .client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(attributes))
-            .condition_expression(&expression)
+            .condition_expression(expression)
             .expression_attribute_names("#id", "id")
-            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld);
-        if expression.contains("#version") {
-            request = request.expression_attribute_names("#version", "version");
-        }
-        if let Some(expected) = expected {
-            request = request.expression_attribute_values(":expected", expected);
-        }
+            .expression_attribute_names("#version", "version")
+            .set_expression_attribute_values(
+                expected.map(|expected| [(":expected".to_string(), expected)].into()),
+            );
         match request
             .customize()
             .config_override(write_config())

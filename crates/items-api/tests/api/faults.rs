@@ -52,6 +52,32 @@ async fn mocked_throttling_is_503_with_retry_after() {
     assert_eq!(response.header("retry-after"), Some("1"));
 }
 
+/// A single write meeting a transaction in flight on its item (a batch's, a restore's) wrote
+/// nothing: 503, to retry, not 502 ("may have been applied"). Mocked: dynoxide runs
+/// transactions one at a time and never answers TransactionConflictException.
+#[tokio::test]
+async fn mocked_a_write_meeting_a_transaction_is_503() {
+    let conflicted = mock!(Client::put_item)
+        .sequence()
+        .http_status(
+            400,
+            Some(r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionConflictException","message":"Transaction is ongoing for the item"}"#.into()),
+        )
+        .repeatedly()
+        .build();
+    let app = app_over(mock_client!(
+        aws_sdk_dynamodb,
+        RuleMode::MatchAny,
+        [&conflicted]
+    ));
+    let response = send(
+        &app,
+        TestRequest::post("/items", json!({"name": "A", "email": "a@example.com"})),
+    )
+    .await;
+    response.assert_error(503, "THROTTLED");
+}
+
 #[tokio::test]
 async fn mocked_dynamodb_500_is_502_without_sdk_text() {
     let broken = mock!(Client::put_item)

@@ -257,6 +257,30 @@ async fn a_restore_waits_for_a_life_the_history_does_not_have_yet() {
             .all(|entry| entry["version"].as_u64().unwrap() <= 5),
         "the claims stay out of the history: {versions}"
     );
+    // The two claims, as template.yaml lets the API's role write them: under `claim/` keys,
+    // with these attributes and no others.
+    let claims = app
+        .dynamo
+        .client()
+        .query()
+        .table_name(crate::support::HISTORY_TABLE)
+        .key_condition_expression("id = :id")
+        .expression_attribute_values(":id", AttributeValue::S(format!("claim/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap();
+    let seqs: Vec<&str> = claims
+        .iter()
+        .map(|c| c["seq"].as_n().unwrap().as_str())
+        .collect();
+    assert_eq!(seqs, ["4", "6"]);
+    for claim in &claims {
+        let mut names: Vec<&str> = claim.keys().map(String::as_str).collect();
+        names.sort();
+        assert_eq!(names, ["claimed_at", "expires_at", "id", "seq"]);
+    }
 }
 
 /// Two restores of one deleted item at once: one brings it back (201), the other finds it

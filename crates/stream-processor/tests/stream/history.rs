@@ -25,7 +25,7 @@ async fn every_change_is_one_entry_and_a_restore_is_recorded_as_restored() {
         .await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
 
-    // The API's restore (one conditional PutItem), then a plain update after it.
+    // The API's restore (one conditional write), then a plain update after it.
     let restored = stack.restore_deleted(a.id.clone(), Some(1)).await;
     assert_eq!(restored.version, 3);
     stack.update(a.id.clone(), json!({"name": "Anna"})).await;

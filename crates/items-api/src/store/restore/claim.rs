@@ -7,10 +7,12 @@
 //! older life's fields, and the history and the archive kept the first change of that
 //! version only (the concurrency walk-through found it: 152 of 326 writes reused a version).
 //! So the item's write goes with a claim, in one TransactWriteItems: a row of the history
-//! table at `seq` = −version (the stream processor's entries are at `seq` ≥ 0, and the API's
-//! queries never read below 0), written only if no claim of that version is there. A claim
-//! there means a restore already began a life at that version whose changes the history
-//! does not have yet: 409 `HISTORY_PENDING`, as when the deletion itself is not there yet.
+//! table under its own partition key, `claim/{id}` (an id with a `/` has no history: the
+//! stream processor quarantines its changes), `seq` the version, written only if no live
+//! claim of that version is there. A claim there means a restore already began a life at
+//! that version whose changes the history does not have yet: 409 `HISTORY_PENDING`, as when
+//! the deletion itself is not there yet. The API's role may write only rows under `claim/`
+//! keys, of these attributes (template.yaml), so it can never overwrite an entry.
 
 use aws_sdk_dynamodb::{
     operation::transact_write_items::TransactWriteItemsError,
@@ -27,8 +29,8 @@ use super::super::{
 use crate::ApiError;
 
 /// When a claim no longer counts, and DynamoDB's TTL (`expires_at`, template.yaml) removes
-/// it: the stream keeps a change 24 hours, so by then the history has it or never will, and
-/// no restore stays refused because of an old claim.
+/// it: the stream keeps a change 24 hours, so by then the history has it or never will (its
+/// records dead-lettered), and no restore stays refused longer because of an old claim.
 const CLAIM_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
 const CLAIMED_AT: &str = "claimed_at";
 const EXPIRES_AT: &str = "expires_at";
@@ -37,14 +39,13 @@ const EXPIRES_AT: &str = "expires_at";
 #[derive(Debug, PartialEq)]
 pub(super) enum Recreate {
     Written,
-    /// The item exists again (another request wrote it meanwhile), or DynamoDB asked for a
-    /// retry (a transaction on the same item in flight): read again.
+    /// The item exists again (another request wrote it meanwhile): read again.
     ItemThere,
 }
 
-/// The claim's `seq`: below every entry's.
-fn claim_seq(version: u64) -> AttributeValue {
-    AttributeValue::N(format!("-{version}"))
+/// The claim's partition: never an item's (see the module's doc).
+fn claim_key(id: &ItemId) -> AttributeValue {
+    string(format!("claim/{id}"))
 }
 
 impl DynamoStore {
@@ -66,8 +67,8 @@ impl DynamoStore {
             .expect("table, item and condition are set");
         let claim = Put::builder()
             .table_name(&self.history)
-            .item(entry::ID, string(id.clone()))
-            .item(entry::SEQ, claim_seq(version))
+            .item(entry::ID, claim_key(id))
+            .item(entry::SEQ, AttributeValue::N(version.to_string()))
             .item(CLAIMED_AT, string(now.to_string()))
             .item(
                 EXPIRES_AT,
@@ -102,12 +103,13 @@ impl DynamoStore {
             .iter()
             .map(|reason| reason.code.as_deref().unwrap_or_default())
             .collect();
+        // DynamoDB gives the reasons in the order of the actions: the item's, the claim's. A
+        // transaction on the same item in flight (TransactionConflict) is a retry later
+        // (503), as for a batch.
         match codes.as_slice() {
-            ["ConditionalCheckFailed", _]
-            | ["TransactionConflict", _]
-            | [_, "TransactionConflict"] => Ok(Recreate::ItemThere),
-            [_, "ConditionalCheckFailed"] => Err(ApiError::HistoryPending),
+            ["ConditionalCheckFailed", _] => Ok(Recreate::ItemThere),
             codes if codes.iter().any(|code| RETRYABLE.contains(code)) => Err(ApiError::Throttled),
+            [_, "ConditionalCheckFailed"] => Err(ApiError::HistoryPending),
             _ => Err(dependency("TransactWriteItems", error)),
         }
     }
