@@ -34,8 +34,10 @@ fn requested_version(body: &[u8]) -> Result<Option<u64>, ApiError> {
     if let Some(unknown) = fields.keys().next() {
         return Err(invalid(unknown, "unknown field: only version may be given"));
     }
+    // `null` is not a version (the contract's `version` is an integer): refused, not taken for
+    // "the last one", which would restore something else than a client with a bug meant.
     match version {
-        None | Some(Value::Null) => Ok(None),
+        None => Ok(None),
         Some(version) => version
             .as_u64()
             .map(Some)
@@ -111,6 +113,7 @@ mod tests {
             &br#"{"version": -1}"#[..],
             br#"{"version": 1.5}"#,
             br#"{"version": "2"}"#,
+            br#"{"version": null}"#,
             br#"{"version": 2, "name": "x"}"#,
             b"[2]",
         ] {
