@@ -17,13 +17,21 @@ fn moto_server() -> (PathBuf, PathBuf, Vec<PathBuf>) {
     if let Some(program) = std::env::var_os("MOTO_SERVER") {
         return (program.clone().into(), program.into(), Vec::new());
     }
-    let devstack = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let venv = devstack.join("../../.venv/bin");
+    let venv = venv_bin();
     (
         venv.join("moto_server"),
         venv.join("python"),
-        vec![devstack.join("moto/server.py")],
+        vec![devstack_dir().join("moto/server.py")],
     )
+}
+
+fn devstack_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The workspace's `.venv/bin`, where scripts/install-moto puts moto and its Python.
+fn venv_bin() -> PathBuf {
+    devstack_dir().join("../../.venv/bin")
 }
 
 pub struct Moto {
@@ -197,21 +205,20 @@ pub(crate) async fn sent_notifications(endpoint: &str) -> io::Result<Vec<SentNot
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
+    use super::{devstack_dir, venv_bin};
 
     /// `moto/test_server.py`, with moto in-process: a send (by a client or an SNS delivery)
     /// reads no queued message's clock, and the counts GetQueueAttributes answers stay exact.
     #[test]
     fn the_launchers_patch_keeps_sends_off_the_queue_depth() {
-        let devstack = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-        let python = devstack.join("../../.venv/bin/python");
+        let python = venv_bin().join("python");
         assert!(
             python.exists(),
             "{} missing: run scripts/install-moto",
             python.display()
         );
         let output = std::process::Command::new(python)
-            .arg(devstack.join("moto/test_server.py"))
+            .arg(devstack_dir().join("moto/test_server.py"))
             .output()
             .expect("run moto/test_server.py");
         assert!(
