@@ -1,7 +1,7 @@
 //! The Lambda handler: looks the request up in the route table, runs its handler, turns
 //! errors into responses, adds the CORS headers and writes the one log line per request.
 
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use lambda_http::{
     Body, Error, Request, RequestExt, Response, http::HeaderValue, request::RequestContext,
@@ -11,7 +11,7 @@ use crate::{
     ApiError,
     archive_links::ArchiveLinks,
     cursor::CursorSigner,
-    response,
+    deadline, response,
     routes::{self, Call, Lookup, Route},
     store::ItemStore,
 };
@@ -86,7 +86,18 @@ impl<S: ItemStore> App<S> {
                     &info.caller,
                     params,
                 );
-                (route.handler)(call).await
+                let handled = (route.handler)(call);
+                match deadline::time_left(&request, SystemTime::now()) {
+                    Some(left) => tokio::time::timeout(left, handled)
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(ApiError::Dependency(format!(
+                                "no answer within the invocation's time ({} ms, its deadline less a margin)",
+                                left.as_millis()
+                            )))
+                        }),
+                    None => handled.await,
+                }
             }
             Lookup::WrongMethod { allow, .. } => Err(ApiError::MethodNotAllowed { allow }),
             Lookup::NoRoute => Err(ApiError::RouteNotFound),

@@ -5,6 +5,7 @@
 //! - [`store`] is the storage trait and its DynamoDB implementation;
 //! - [`ApiError`] is every way a request fails, with its code and HTTP status;
 //! - `response` builds bodies and headers, `headers`/`query` parse what requests carry,
+//!   `deadline` bounds a request by its invocation's deadline,
 //!   `cursor` signs the list cursor, `archive_links` presigns archive URLs.
 
 mod app;
@@ -13,6 +14,7 @@ mod batch;
 mod config;
 mod created_range;
 mod cursor;
+mod deadline;
 mod error;
 mod headers;
 mod projection;

@@ -4,7 +4,10 @@
 //! `mocked_…`) use aws-smithy-mocks; the same faults at random, through the whole stack,
 //! are devstack's tests/faults/.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
 
 use aws_sdk_dynamodb::{
     Client,
@@ -16,7 +19,9 @@ use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use items_api::{App, CursorSigner, DynamoStore};
 use serde_json::json;
 
-use crate::support::{TABLE, TestApp, TestRequest, TestResponse, send_event_to};
+use crate::support::{
+    TABLE, TestApp, TestRequest, TestResponse, send_event_to, send_invocation_to,
+};
 
 const ID: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 
@@ -252,4 +257,51 @@ async fn mocked_a_read_is_retried_after_a_500() {
     let response = send(&app, TestRequest::get(format!("/items/{ID}"))).await;
     assert_eq!(response.status, 200, "{}", response.json());
     assert_eq!(failed_once.num_calls(), 2);
+}
+
+/// DynamoDB that takes the connection and never answers: a fault a real server cannot be made
+/// to produce on demand, so a listener stands in for it. This client has no timeouts of its
+/// own, so only the invocation's deadline ends the request: answered by the API (502, its
+/// code and request id) before Lambda would stop the function and API Gateway answer a bare
+/// 502 of its own.
+#[tokio::test]
+async fn stalled_dynamodb_is_answered_before_the_invocations_deadline() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    let _held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((connection, _)) = listener.accept().await {
+            open.push(connection);
+        }
+    });
+    let config = aws_sdk_dynamodb::Config::builder()
+        .behavior_version_latest()
+        .endpoint_url(endpoint)
+        .region(aws_sdk_dynamodb::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+            "test", "test", None, None, "test",
+        ))
+        .build();
+    let app = app_over(Client::from_conf(config));
+    let mut context = lambda_http::Context::default();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    context.deadline = u64::try_from(now_ms).unwrap() + 1_500;
+
+    let started = Instant::now();
+    let update = TestRequest::put(format!("/items/{ID}"), json!({"status": "inactive"}));
+    let answer = send_invocation_to(&app, update.to_event(), Some(context));
+    let response = tokio::time::timeout(Duration::from_secs(10), answer)
+        .await
+        .expect("answered, not left to Lambda's timeout");
+    let elapsed = started.elapsed();
+
+    let body = response.assert_error(502, "DEPENDENCY_FAILURE");
+    assert!(body["request_id"].is_string(), "{body}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_millis(1_500),
+        "the deadline less its 500 ms margin, not earlier and not at the deadline: {elapsed:?}"
+    );
 }

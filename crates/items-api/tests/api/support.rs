@@ -129,7 +129,20 @@ impl TestApp {
 /// Sends a raw API Gateway event to `app`, parsed exactly as lambda_http parses Lambda's
 /// payload, and checks the response against openapi.yaml.
 pub async fn send_event_to(app: &App<DynamoStore>, event: Value) -> TestResponse {
-    let request = lambda_http::request::from_str(&event.to_string()).expect("valid REST event");
+    send_invocation_to(app, event, None).await
+}
+
+/// As [`send_event_to`], with the invocation's Lambda context (its deadline) when given.
+pub async fn send_invocation_to(
+    app: &App<DynamoStore>,
+    event: Value,
+    context: Option<lambda_http::Context>,
+) -> TestResponse {
+    use lambda_http::RequestExt;
+    let mut request = lambda_http::request::from_str(&event.to_string()).expect("valid REST event");
+    if let Some(context) = context {
+        request = request.with_lambda_context(context);
+    }
     let response = app.handle(request).await.expect("the handler never fails");
     let response = TestResponse {
         status: response.status().as_u16(),
