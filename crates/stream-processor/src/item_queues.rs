@@ -119,6 +119,16 @@ impl ItemQueues {
         self.queues[at.queue].clear();
     }
 
+    /// Leaves every record not yet started for Lambda to deliver again: the next record of
+    /// each item still going fails with `why()`, and the rest of its item is skipped.
+    pub fn leave_the_rest(&mut self, why: impl Fn() -> StepError) {
+        for queue in 0..self.queues.len() {
+            if let Some(&(index, _)) = self.queues[queue].front() {
+                self.fail(Position { index, queue }, why());
+            }
+        }
+    }
+
     pub fn into_failures(self) -> Failures {
         Failures {
             failed: self.failed,

@@ -14,8 +14,17 @@
 //! second, and so on. A notification therefore always points at an archive object that
 //! exists. A poison record in a wave goes to the [`Quarantine`] instead, and counts as
 //! done once it is there: the later records of its item carry on.
+//!
+//! A wave starts only while its worst case still fits before the invocation's deadline
+//! ([`last_start`]); after that the records left are reported like failures, so Lambda
+//! delivers them again from the first, and what was done stays done. Cut off at its timeout
+//! instead, the function would report nothing: the whole batch would be retried (and
+//! notified again), each time counting against the mapping's retry attempts.
 
-use std::{collections::BTreeMap, time::Instant};
+use std::{
+    collections::BTreeMap,
+    time::{Duration, Instant, SystemTime},
+};
 
 use aws_lambda_events::{
     dynamodb::{Event, EventRecord},
@@ -49,16 +58,32 @@ impl Processor {
 
     /// The Lambda entry point: a batch in, the partial batch response out.
     pub async fn handle(&self, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
-        Ok(self.process(&event.payload.records).await)
+        let last_start = (event.context.deadline != 0)
+            .then(|| last_start(event.context.deadline(), SystemTime::now(), Instant::now()));
+        Ok(self.process_until(&event.payload.records, last_start).await)
     }
 
+    /// The whole batch, however long it takes.
     pub async fn process(&self, records: &[EventRecord]) -> DynamoDbEventResponse {
+        self.process_until(records, None).await
+    }
+
+    /// The batch, starting no wave after `last_start`.
+    pub async fn process_until(
+        &self,
+        records: &[EventRecord],
+        last_start: Option<Instant>,
+    ) -> DynamoDbEventResponse {
         let started = Instant::now();
         let mut queues = ItemQueues::new(records);
         // Step name → changes that went through it.
         let mut passed = BTreeMap::<&str, usize>::new();
         let mut quarantined = 0;
         loop {
+            if last_start.is_some_and(|last| Instant::now() >= last) {
+                queues.leave_the_rest(|| StepError::new("deadline", NotStarted));
+                break;
+            }
             let wave = queues.next_wave();
             if wave.is_empty() {
                 break;
@@ -148,6 +173,22 @@ impl Processor {
     }
 }
 
+/// The longest a wave can take: the quarantine and three steps one after another, each call
+/// bounded by the SDK's operation timeout (6 s, `lambda_support::aws`).
+const WAVE_AT_WORST: Duration = Duration::from_secs(24);
+
+/// When the last wave may start: early enough for [`WAVE_AT_WORST`] before the deadline
+/// (the template's 60 s timeout leaves 36 s of waves), or, under a timeout too short for
+/// that, halfway to it.
+fn last_start(deadline: SystemTime, now: SystemTime, now_instant: Instant) -> Instant {
+    let left = deadline.duration_since(now).unwrap_or_default();
+    now_instant + left - WAVE_AT_WORST.min(left / 2)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("not started: too close to the invocation's deadline")]
+struct NotStarted;
+
 /// Runs a wave through one step; the changes that passed, in the same order. A change that
 /// failed stops its item.
 async fn run_step(step: &dyn AnyStep, wave: Vec<Queued>, queues: &mut ItemQueues) -> Vec<Queued> {
@@ -176,6 +217,8 @@ mod tests {
     struct Noting {
         label: &'static str,
         fails: Option<&'static str>,
+        /// How long each call takes.
+        pause: Duration,
         seen: Arc<Mutex<Vec<String>>>,
     }
 
@@ -188,6 +231,7 @@ mod tests {
         type Error = Refused;
 
         async fn run(&self, changes: &[&ChangeRecord]) -> Vec<Result<(), Refused>> {
+            tokio::time::sleep(self.pause).await;
             let mut seen = self.seen.lock().unwrap();
             changes
                 .iter()
@@ -204,17 +248,25 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn a_failing_step_stops_its_change_and_the_later_ones_of_its_item() {
+    /// The sample batch: one item created, updated, deleted.
+    fn sample_batch() -> Event {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/../../events/stream-batch.json"
         );
-        let event: Event = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    /// Three noting steps, the second failing `fails` changes, each call taking `pause`.
+    fn noting_processor(
+        fails: Option<&'static str>,
+        pause: Duration,
+        seen: &Arc<Mutex<Vec<String>>>,
+    ) -> Processor {
         let step = |label, fails| Noting {
             label,
             fails,
+            pause,
             seen: seen.clone(),
         };
         // Never called: every record of the sample decodes.
@@ -223,21 +275,29 @@ mod tests {
                 .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
                 .build(),
         );
-        let processor = Processor::new(
+        Processor::new(
             Steps::default()
                 .then(step("first", None))
-                .then(step("second", Some("updated")))
+                .then(step("second", fails))
                 .then(step("third", None)),
             Quarantine::new(unused_s3, "unused"),
-        );
+        )
+    }
+
+    fn reported(response: &DynamoDbEventResponse) -> Vec<Option<String>> {
+        let failures = response.batch_item_failures.iter();
+        failures.map(|f| f.item_identifier.clone()).collect()
+    }
+
+    #[tokio::test]
+    async fn a_failing_step_stops_its_change_and_the_later_ones_of_its_item() {
+        let event = sample_batch();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let processor = noting_processor(Some("updated"), Duration::ZERO, &seen);
 
         let response = processor.process(&event.records).await;
 
-        let failed: Vec<_> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
+        let failed = reported(&response);
         assert_eq!(failed, [event.records[1].change.sequence_number.clone()]);
         assert_eq!(
             *seen.lock().unwrap(),
@@ -250,6 +310,54 @@ mod tests {
             ],
             "steps in list order, the update only after the create went through all of them, \
              nothing after the failure"
+        );
+    }
+
+    #[tokio::test]
+    async fn no_wave_starts_after_the_last_start_and_the_rest_is_reported() {
+        let event = sample_batch();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let processor = noting_processor(None, Duration::from_millis(100), &seen);
+
+        // The first wave starts in time and takes 300 ms; the second would start too late.
+        let last_start = Instant::now() + Duration::from_millis(50);
+        let response = processor
+            .process_until(&event.records, Some(last_start))
+            .await;
+
+        assert_eq!(
+            reported(&response),
+            [event.records[1].change.sequence_number.clone()],
+            "Lambda delivers again from the first record not started"
+        );
+        assert_eq!(
+            *seen.lock().unwrap(),
+            ["first created", "second created", "third created"],
+            "the wave that started went through every step"
+        );
+
+        seen.lock().unwrap().clear();
+        let too_late = processor
+            .process_until(&event.records, Some(Instant::now()))
+            .await;
+        assert_eq!(
+            reported(&too_late),
+            [event.records[0].change.sequence_number.clone()]
+        );
+        assert!(seen.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn the_last_start_leaves_a_waves_worst_case_or_half_a_short_timeout() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
+        let now_instant = Instant::now();
+        let last = |timeout| last_start(now + timeout, now, now_instant) - now_instant;
+        assert_eq!(last(Duration::from_secs(60)), Duration::from_secs(36));
+        assert_eq!(last(Duration::from_secs(10)), Duration::from_secs(5));
+        assert_eq!(
+            last_start(now - Duration::from_secs(1), now, now_instant),
+            now_instant,
+            "a deadline already passed: nothing starts"
         );
     }
 }

@@ -183,10 +183,14 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
     assert_eq!(
         on(api.clone(), &|text| text.contains("HistoryTable")),
         [
-            "dynamodb:GetItem HistoryTable.Arn",
             "dynamodb:PutItem HistoryTable.Arn",
             "dynamodb:Query HistoryTable.Arn"
         ]
+    );
+    assert_eq!(
+        on(api.clone(), &|text| text.contains("/index/")),
+        ["dynamodb:Query ${ItemsTable.Arn}/index/*"],
+        "only a Query applies to an index"
     );
     let claim = iam_statements(&template)
         .into_iter()

@@ -151,7 +151,13 @@ fn the_stream_trigger_reports_partial_failures_and_has_a_dead_letter_queue() {
             .as_u64()
             .is_some_and(|n| n > 0)
     );
-    assert!(properties["MaximumRecordAgeInSeconds"].as_u64().is_some());
+    // A dead letter holds stream positions only: its records must still be in the stream
+    // (24 h) for a good while after it arrives.
+    assert!(
+        properties["MaximumRecordAgeInSeconds"]
+            .as_u64()
+            .is_some_and(|age| age <= 12 * 60 * 60)
+    );
     // Writes made before the mapping first reads are processed too.
     assert_eq!(properties["StartingPosition"], "TRIM_HORIZON");
     let destination = &properties["DestinationConfig"]["OnFailure"];
@@ -216,5 +222,26 @@ fn alarms_cover_errors_throttles_stream_lag_and_dead_letters() {
             metrics.iter().any(|m| m == expected),
             "no alarm on {expected}: {metrics:?}"
         );
+    }
+}
+
+#[test]
+fn api_gateways_own_answers_are_json_with_the_cors_headers() {
+    let template = template();
+    let apis = of_type(&template, "AWS::Serverless::Api");
+    let [(_, api)] = apis.as_slice() else {
+        panic!("one API");
+    };
+    for kind in ["DEFAULT_4XX", "DEFAULT_5XX"] {
+        let response = &api["Properties"]["GatewayResponses"][kind];
+        let body = response["ResponseTemplates"]["application/json"]
+            .as_str()
+            .unwrap_or_default();
+        assert_eq!(
+            body, r#"{"message":$context.error.messageString}"#,
+            "{kind}: README's 403/429 bodies"
+        );
+        let headers = &response["ResponseParameters"]["Headers"];
+        assert_eq!(headers["Access-Control-Allow-Origin"], "'*'", "{kind}");
     }
 }
