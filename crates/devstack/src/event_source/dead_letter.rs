@@ -15,8 +15,11 @@ pub struct DeadLetters {
 }
 
 impl StreamMapping {
+    /// Describes `records` of `shard` on the queue, as Lambda does: where they are in the
+    /// stream (not the records), so they can be read back from it while it keeps them.
     pub(super) async fn dead_letter(
         &self,
+        shard: &str,
         records: &[Record],
         invocations: u32,
         condition: &str,
@@ -48,7 +51,7 @@ impl StreamMapping {
             "version": "1.0",
             "timestamp": Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true),
             "DDBStreamBatchInfo": {
-                "shardId": "local",
+                "shardId": shard,
                 "startSequenceNumber": first,
                 "endSequenceNumber": last,
                 "approximateArrivalOfFirstRecord": arrival(records.first()),

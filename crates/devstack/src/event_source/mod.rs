@@ -78,7 +78,7 @@ impl StreamMapping {
             self.stream_arn.clone(),
             &self.trigger.starting_position,
         );
-        let mut buffer: Vec<Record> = Vec::new();
+        let mut buffer: Vec<(String, Record)> = Vec::new();
         let mut first_buffered: Option<Instant> = None;
         while !*stop.borrow() {
             let records = shards.read().await;
@@ -89,10 +89,13 @@ impl StreamMapping {
             let window_over =
                 first_buffered.is_some_and(|at| at.elapsed() >= self.trigger.batching_window);
             if !buffer.is_empty() && (buffer.len() >= self.trigger.batch_size || window_over) {
-                let take = buffer.len().min(self.trigger.batch_size);
-                let batch: Vec<Record> = buffer.drain(..take).collect();
+                // A batch holds one shard's records, as Lambda's do.
+                let shard = buffer[0].0.clone();
+                let of_shard = buffer.iter().take_while(|(id, _)| *id == shard).count();
+                let take = of_shard.min(self.trigger.batch_size);
+                let batch: Vec<Record> = buffer.drain(..take).map(|(_, r)| r).collect();
                 first_buffered = (!buffer.is_empty()).then(Instant::now);
-                self.deliver(batch).await;
+                self.deliver(&shard, batch).await;
                 continue;
             }
             tokio::select! {
@@ -102,8 +105,8 @@ impl StreamMapping {
         }
     }
 
-    /// Delivers one batch until it succeeds or its retries run out.
-    async fn deliver(&self, records: Vec<Record>) {
+    /// Delivers one batch of `shard`'s records until it succeeds or its retries run out.
+    async fn deliver(&self, shard: &str, records: Vec<Record>) {
         let mut attempts = VecDeque::from([Attempt {
             records,
             retries: 0,
@@ -139,8 +142,14 @@ impl StreamMapping {
                         let rest = records[start..].to_vec();
                         if exhausted {
                             delivery.dead_lettered = rest.len();
-                            self.dead_letter(&rest, retries + 1, "RetryAttemptsExhausted", None)
-                                .await;
+                            self.dead_letter(
+                                shard,
+                                &rest,
+                                retries + 1,
+                                "RetryAttemptsExhausted",
+                                None,
+                            )
+                            .await;
                         } else {
                             attempts.push_front(Attempt {
                                 records: rest,
@@ -154,6 +163,7 @@ impl StreamMapping {
                     if exhausted {
                         delivery.dead_lettered = records.len();
                         self.dead_letter(
+                            shard,
                             &records,
                             retries + 1,
                             "RetryAttemptsExhausted",

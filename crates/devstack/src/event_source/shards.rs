@@ -53,8 +53,9 @@ impl ShardReader {
         }
     }
 
-    /// The records written since the last call, shard by shard in stream order.
-    pub async fn read(&mut self) -> Vec<Record> {
+    /// The records written since the last call, each with its shard's id, shard by shard in
+    /// stream order.
+    pub async fn read(&mut self) -> Vec<(String, Record)> {
         let lost = self
             .shards
             .values()
@@ -63,7 +64,7 @@ impl ShardReader {
             self.scan().await;
         }
         let mut records = Vec::new();
-        for shard in self.shards.values_mut() {
+        for (shard_id, shard) in &mut self.shards {
             let Some(iterator) = shard.iterator.take() else {
                 continue;
             };
@@ -81,7 +82,7 @@ impl ShardReader {
                     {
                         shard.last_read = Some(last.to_string());
                     }
-                    records.extend(page_records);
+                    records.extend(page_records.into_iter().map(|r| (shard_id.clone(), r)));
                     shard.ended = page.next_shard_iterator.is_none();
                     shard.iterator = page.next_shard_iterator;
                 }

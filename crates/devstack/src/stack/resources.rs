@@ -65,7 +65,17 @@ impl Resources {
                 "AWS::S3::Bucket" => {
                     // An error here is a bucket that exists already.
                     let _ = clients.s3.create_bucket().bucket(BUCKET_NAME).send().await;
-                    (BUCKET_NAME.to_string(), format!("bucket {BUCKET_NAME}"))
+                    let properties = template.properties(logical_id, kind)?;
+                    let versioned =
+                        properties["VersioningConfiguration"]["Status"].as_str() == Some("Enabled");
+                    if versioned {
+                        enable_versioning(clients).await?;
+                    }
+                    let description = match versioned {
+                        true => format!("bucket {BUCKET_NAME} (versioned)"),
+                        false => format!("bucket {BUCKET_NAME}"),
+                    };
+                    (BUCKET_NAME.to_string(), description)
                 }
                 "AWS::SNS::Topic" => {
                     let arn = create_topic(clients).await?;
@@ -93,6 +103,22 @@ impl Resources {
         ));
         Ok(resources)
     }
+}
+
+/// Keeps every version of the bucket's objects, as the template's bucket does.
+async fn enable_versioning(clients: &LocalClients) -> Result<(), BoxError> {
+    use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
+    let enabled = VersioningConfiguration::builder()
+        .status(BucketVersioningStatus::Enabled)
+        .build();
+    clients
+        .s3
+        .put_bucket_versioning()
+        .bucket(BUCKET_NAME)
+        .versioning_configuration(enabled)
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// A table's local name: `ItemsTable` is `items` (the name the persisted `.dev` database and

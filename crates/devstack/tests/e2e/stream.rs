@@ -28,6 +28,14 @@ async fn changes_reach_the_archive_and_the_topic_within_seconds() {
     .await
     .expect("the archive object appears");
     assert!(key.starts_with("backups/"));
+    // moto's GetBucketVersioning answer does not parse; an object's version id shows it.
+    let versions = clients.s3.list_object_versions().bucket(BUCKET_NAME);
+    let versions = versions.prefix(&key).send().await.unwrap();
+    let version_id = versions.versions().first().and_then(|v| v.version_id());
+    assert!(
+        version_id.is_some_and(|id| id != "null"),
+        "the archive keeps every version, as template.yaml's bucket does: {version_id:?}"
+    );
     let notification = eventually(Duration::from_secs(10), || async {
         let received = clients
             .sqs
@@ -317,9 +325,38 @@ async fn a_failing_processor_is_retried_then_dead_lettered() {
     let batch = &dead_letter["DDBStreamBatchInfo"];
     assert_eq!(batch["batchSize"], 1);
     assert!(batch["streamArn"].as_str().unwrap().contains("/stream/"));
-    assert!(
-        batch["startSequenceNumber"]
-            .as_str()
-            .is_some_and(|s| !s.is_empty())
+    let start = batch["startSequenceNumber"].as_str().unwrap();
+    assert!(!start.is_empty());
+
+    // What README tells an operator to do with it: read the records back from the stream,
+    // at the shard and position it names.
+    let iterator = clients
+        .streams
+        .get_shard_iterator()
+        .stream_arn(batch["streamArn"].as_str().unwrap())
+        .shard_id(batch["shardId"].as_str().unwrap())
+        .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::AtSequenceNumber)
+        .sequence_number(start)
+        .send()
+        .await
+        .unwrap()
+        .shard_iterator
+        .expect("an iterator at the dead letter's position");
+    let page = clients
+        .streams
+        .get_records()
+        .shard_iterator(iterator)
+        .send()
+        .await
+        .unwrap();
+    let first = page.records().first().and_then(|r| r.dynamodb.as_ref());
+    let id = first.and_then(|d| d.keys.as_ref()?.get("id")?.as_s().ok().cloned());
+    assert_eq!(
+        (
+            first.and_then(|d| d.sequence_number.as_deref()),
+            id.as_deref()
+        ),
+        (Some(start), created.json()["id"].as_str()),
+        "the dead-lettered record, read back from its shard"
     );
 }
