@@ -24,7 +24,7 @@ async fn read_ids(reader: &mut ShardReader, count: usize) -> Vec<String> {
     let mut ids = Vec::new();
     let started = Instant::now();
     while ids.len() < count && started.elapsed() < Duration::from_secs(10) {
-        for record in reader.read().await {
+        for (_shard, record) in reader.read().await {
             let keys = record.dynamodb.unwrap().keys.unwrap();
             ids.push(keys["id"].as_s().unwrap().clone());
         }
