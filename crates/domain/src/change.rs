@@ -47,6 +47,11 @@ pub fn changed_fields(old: &Item, new: &Item) -> Vec<&'static str> {
         ("description", old.description != new.description),
         ("status", old.status != new.status),
         ("attributes", old.attributes != new.attributes),
+        // Another tool's top-level attributes, shown under this name.
+        (
+            "stored_attributes",
+            old.stored_attributes != new.stored_attributes,
+        ),
     ]
     .into_iter()
     .filter_map(|(field, changed)| changed.then_some(field))
@@ -80,5 +85,14 @@ mod tests {
         new.version = 2;
         assert_eq!(changed_fields(&old, &new), ["email", "status"]);
         assert!(changed_fields(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn another_tools_attribute_changing_is_named_too() {
+        let mut old = item();
+        old.stored_attributes.insert("color".into(), "red".into());
+        let mut new = old.clone();
+        new.stored_attributes.insert("color".into(), "green".into());
+        assert_eq!(changed_fields(&old, &new), ["stored_attributes"]);
     }
 }
