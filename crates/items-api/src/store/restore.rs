@@ -224,10 +224,9 @@ impl DynamoStore {
         let version = request
             .version
             .ok_or_else(|| version_conflict(Some(current_version)))?;
-        let entry = self
-            .history_entry(id, Some(version))
-            .await?
-            .ok_or(ApiError::VersionNotFound)?;
+        let Some(entry) = self.history_entry(id, Some(version)).await? else {
+            return Err(self.missing(id, version, current_version).await?);
+        };
         let image = entry.into_image()?;
         // `created_at` stays the item's (an unreadable one gives way to the version's).
         let created_at = decode(current.clone()).ok().map(|item| item.created_at);
@@ -235,6 +234,26 @@ impl DynamoStore {
         let attributes = attributes_of(&item, &current, request.mark.as_ref(), false)?;
         let written = self.put_over(attributes, current_version).await?;
         Ok(written.then_some(RestoreOutcome::Rewritten(item)))
+    }
+
+    /// Why the history lacks `version` of an item now at `current_version`. A version the
+    /// item has had that is newer than the history's newest entry is on its way (the history
+    /// follows the stream, a second or two behind): 409 `HISTORY_PENDING`, to retry; any
+    /// other is not there to restore: 404 `VERSION_NOT_FOUND`.
+    async fn missing(
+        &self,
+        id: &ItemId,
+        version: u64,
+        current_version: u64,
+    ) -> Result<ApiError, ApiError> {
+        if version > current_version {
+            return Ok(ApiError::VersionNotFound);
+        }
+        let newest = self.history_entry(id, None).await?;
+        Ok(match newest {
+            Some(newest) if newest.version < version => ApiError::HistoryPending,
+            _ => ApiError::VersionNotFound,
+        })
     }
 
     /// The item written over the one read at `current_version`; `false` when it changed since.

@@ -197,6 +197,44 @@ async fn restores_refuse_what_the_history_cannot_answer() {
     );
 }
 
+/// An existing item's version that the history has not recorded yet (changed a moment ago):
+/// 409 `HISTORY_PENDING`, to retry, not a 404 that reads as final; a version the item never
+/// had, or one the history skipped, stays 404.
+#[tokio::test]
+async fn a_restore_of_a_version_the_history_has_not_caught_up_with_is_pending() {
+    let app = TestApp::spawn().await;
+    let id = three_versions(&app).await;
+    let updated = app
+        .send(TestRequest::put(
+            format!("/items/{id}"),
+            json!({"name": "Fresh"}),
+        ))
+        .await;
+    assert_eq!(updated.status, 200, "version 4, not recorded yet");
+    let restore = |version: u64| {
+        let body = json!({ "version": version });
+        app.send(TestRequest::post(format!("/items/{id}/restore"), body))
+    };
+
+    let pending = restore(4).await;
+    pending.assert_error(409, "HISTORY_PENDING");
+    assert_eq!(pending.header("retry-after"), Some("1"));
+    restore(5).await.assert_error(404, "VERSION_NOT_FOUND");
+
+    record(
+        &app,
+        app.stored(&id).await,
+        HistoryEvent::Updated,
+        &["name"],
+    )
+    .await;
+    assert_eq!(restore(4).await.status, 200, "recorded now: restored");
+    // Version 5 (the restore) is not recorded: newer than the history's newest, so pending;
+    // a version below the newest that the history lacks is not coming.
+    restore(5).await.assert_error(409, "HISTORY_PENDING");
+    restore(0).await.assert_error(404, "VERSION_NOT_FOUND");
+}
+
 /// Restored, changed and deleted again before the stream brought any of it into the history:
 /// the newest entry is the first deletion. The restore then waits (409 `HISTORY_PENDING`)
 /// instead of writing version 4 again with the first life's fields, and goes on past the
