@@ -27,13 +27,17 @@ impl StreamMapping {
     ) {
         let first = records.first().map(sequence_number).unwrap_or_default();
         let last = records.last().map(sequence_number).unwrap_or_default();
-        eprintln!(
-            "stream | batch {first}..{last} ({} records) gave up after {invocations} invocations",
-            records.len()
-        );
         let Some(DeadLetters { sqs, queue_url }) = &self.dead_letters else {
+            eprintln!(
+                "stream | batch {first}..{last} ({} records) gave up after {invocations} invocations; no dead-letter queue",
+                records.len()
+            );
             return;
         };
+        eprintln!(
+            "stream | batch {first}..{last} ({} records) gave up after {invocations} invocations: described on the dead-letter queue {queue_url}",
+            records.len()
+        );
         let arrival = |record: Option<&Record>| {
             record
                 .and_then(|r| r.dynamodb.as_ref())

@@ -96,6 +96,8 @@ fn entry_of(record: &ChangeRecord) -> Option<HashMap<String, AttributeValue>> {
         tracing::info!(
             item_id = record.item_id.as_str(),
             version,
+            event_id = %record.event_id,
+            sequence_number = %record.sequence_number,
             size,
             compressed = compressed.len(),
             "history entry's image compressed: the item is close to DynamoDB's size limit"
@@ -112,6 +114,8 @@ fn entry_of(record: &ChangeRecord) -> Option<HashMap<String, AttributeValue>> {
             tracing::warn!(
                 item_id = record.item_id.as_str(),
                 version,
+                event_id = %record.event_id,
+                sequence_number = %record.sequence_number,
                 "history entry without its image: too large even compressed"
             );
             entry.remove(entry::ITEM_GZIP);
