@@ -54,6 +54,15 @@ pub struct ItemQueues {
     /// Record index → why it failed.
     failed: BTreeMap<usize, StepError>,
     skipped: usize,
+    left: Option<Left>,
+}
+
+/// The records a batch left for the next delivery, not started.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Left {
+    /// The lowest index among them.
+    pub first: usize,
+    pub count: usize,
 }
 
 /// What a batch left undone.
@@ -62,6 +71,8 @@ pub struct Failures {
     pub failed: BTreeMap<usize, StepError>,
     /// Records not attempted because an earlier record of their item failed.
     pub skipped: usize,
+    /// Records not started because the invocation's deadline was near.
+    pub left: Option<Left>,
 }
 
 impl ItemQueues {
@@ -119,13 +130,19 @@ impl ItemQueues {
         self.queues[at.queue].clear();
     }
 
-    /// Leaves every record not yet started for Lambda to deliver again: the next record of
-    /// each item still going fails with `why()`, and the rest of its item is skipped.
-    pub fn leave_the_rest(&mut self, why: impl Fn() -> StepError) {
-        for queue in 0..self.queues.len() {
-            if let Some(&(index, _)) = self.queues[queue].front() {
-                self.fail(Position { index, queue }, why());
-            }
+    /// Leaves every record not yet started for Lambda to deliver again.
+    pub fn leave_the_rest(&mut self) {
+        for queue in &mut self.queues {
+            let Some(&(index, _)) = queue.front() else {
+                continue;
+            };
+            let left = self.left.get_or_insert(Left {
+                first: index,
+                count: 0,
+            });
+            left.first = left.first.min(index);
+            left.count += queue.len();
+            queue.clear();
         }
     }
 
@@ -133,6 +150,7 @@ impl ItemQueues {
         Failures {
             failed: self.failed,
             skipped: self.skipped,
+            left: self.left,
         }
     }
 }

@@ -9,9 +9,11 @@
 //!   objects, [`steps::notify`] publishes to SNS), behind one trait, [`steps::Step`];
 //! - `item_queues` holds each item's records so they go in stream order;
 //! - [`quarantine`] keeps the records that can never be processed, so they hold nothing up;
-//! - [`processor`] runs the waves through the steps and computes `batchItemFailures`.
+//! - [`processor`] runs the waves through the steps and computes `batchItemFailures`;
+//!   `deadline` says when it must answer.
 
 mod config;
+mod deadline;
 mod item_queues;
 pub mod processor;
 pub mod quarantine;

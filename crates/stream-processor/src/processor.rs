@@ -15,15 +15,16 @@
 //! exists. A poison record in a wave goes to the [`Quarantine`] instead, and counts as
 //! done once it is there: the later records of its item carry on.
 //!
-//! A wave starts only while its worst case still fits before the invocation's deadline
-//! ([`last_start`]); after that the records left are reported like failures, so Lambda
-//! delivers them again from the first, and what was done stays done. Cut off at its timeout
-//! instead, the function would report nothing: the whole batch would be retried (and
-//! notified again), each time counting against the mapping's retry attempts.
+//! The batch is answered by a second before the invocation's deadline ([`answer_by`]): no
+//! wave starts after that, and a step still running then is abandoned, its changes reported
+//! like failures; Lambda delivers again from the first record not done, and what was done
+//! stays done (every step is replay-safe). Cut off at its timeout instead, the function would
+//! report nothing: the whole batch would be retried (and notified again), each time counting
+//! against the mapping's retry attempts.
 
 use std::{
     collections::BTreeMap,
-    time::{Duration, Instant, SystemTime},
+    time::{Instant, SystemTime},
 };
 
 use aws_lambda_events::{
@@ -34,6 +35,7 @@ use lambda_runtime::{Error, LambdaEvent};
 
 use crate::{
     Config,
+    deadline::{NotFinished, answer_by, by},
     item_queues::{Failures, ItemQueues, Poisoned, Queued},
     quarantine::{self, Quarantine},
     record,
@@ -58,9 +60,9 @@ impl Processor {
 
     /// The Lambda entry point: a batch in, the partial batch response out.
     pub async fn handle(&self, event: LambdaEvent<Event>) -> Result<DynamoDbEventResponse, Error> {
-        let last_start = (event.context.deadline != 0)
-            .then(|| last_start(event.context.deadline(), SystemTime::now(), Instant::now()));
-        Ok(self.process_until(&event.payload.records, last_start).await)
+        let answer_by = (event.context.deadline != 0)
+            .then(|| answer_by(event.context.deadline(), SystemTime::now(), Instant::now()));
+        Ok(self.process_until(&event.payload.records, answer_by).await)
     }
 
     /// The whole batch, however long it takes.
@@ -68,11 +70,11 @@ impl Processor {
         self.process_until(records, None).await
     }
 
-    /// The batch, starting no wave after `last_start`.
+    /// The batch, done or abandoned by `answer_by`.
     pub async fn process_until(
         &self,
         records: &[EventRecord],
-        last_start: Option<Instant>,
+        answer_by: Option<Instant>,
     ) -> DynamoDbEventResponse {
         let started = Instant::now();
         let mut queues = ItemQueues::new(records);
@@ -80,8 +82,8 @@ impl Processor {
         let mut passed = BTreeMap::<&str, usize>::new();
         let mut quarantined = 0;
         loop {
-            if last_start.is_some_and(|last| Instant::now() >= last) {
-                queues.leave_the_rest(|| StepError::new("deadline", NotStarted));
+            if answer_by.is_some_and(|by| Instant::now() >= by) {
+                queues.leave_the_rest();
                 break;
             }
             let wave = queues.next_wave();
@@ -89,15 +91,26 @@ impl Processor {
                 break;
             }
             quarantined += self
-                .quarantine_all(records, wave.poisoned, &mut queues)
+                .quarantine_all(records, wave.poisoned, &mut queues, answer_by)
                 .await;
             let mut wave = wave.changes;
             for step in self.steps.iter() {
-                wave = run_step(step, wave, &mut queues).await;
+                wave = run_step(step, wave, &mut queues, answer_by).await;
                 *passed.entry(step.name()).or_default() += wave.len();
             }
         }
-        let Failures { failed, skipped } = queues.into_failures();
+        let Failures {
+            failed,
+            skipped,
+            left,
+        } = queues.into_failures();
+        if let Some(left) = &left {
+            tracing::warn!(
+                left = left.count,
+                first_left = left.first,
+                "batch cut short: the invocation's deadline is near; Lambda delivers the rest again"
+            );
+        }
         for (&index, error) in &failed {
             let record = &records[index];
             tracing::warn!(
@@ -112,7 +125,12 @@ impl Processor {
         }
         // Without a SequenceNumber the identifier is empty, which Lambda treats as a failure
         // of the whole batch: the safe reading.
-        let first_failed = failed.keys().next().map(|&index| {
+        let first_not_done = failed.keys().next().copied();
+        let first_not_done = first_not_done
+            .into_iter()
+            .chain(left.map(|l| l.first))
+            .min();
+        let first_failed = first_not_done.map(|index| {
             let sequence_number = records[index].change.sequence_number.clone();
             sequence_number.unwrap_or_default()
         });
@@ -126,6 +144,7 @@ impl Processor {
             quarantined,
             failed = failed.len(),
             skipped,
+            left = left.map_or(0, |left| left.count),
             first_failed_sequence_number = first_failed.as_deref().unwrap_or_default(),
             duration_ms = started.elapsed().as_secs_f64() * 1000.0,
             "batch"
@@ -145,12 +164,18 @@ impl Processor {
         records: &[EventRecord],
         poisoned: Vec<Poisoned>,
         queues: &mut ItemQueues,
+        answer_by: Option<Instant>,
     ) -> usize {
         let pairs: Vec<_> = poisoned
             .iter()
             .map(|p| (&records[p.at.index], &p.reason))
             .collect();
-        let results = self.quarantine.run(&pairs).await;
+        let Some(results) = by(answer_by, self.quarantine.run(&pairs)).await else {
+            for poisoned in &poisoned {
+                queues.fail(poisoned.at, StepError::new("quarantine", NotFinished));
+            }
+            return 0;
+        };
         let mut stored = 0;
         for (poisoned, result) in poisoned.iter().zip(results) {
             let record = &records[poisoned.at.index];
@@ -173,27 +198,21 @@ impl Processor {
     }
 }
 
-/// The longest a wave can take: the quarantine and three steps one after another, each call
-/// bounded by the SDK's operation timeout (6 s, `lambda_support::aws`).
-const WAVE_AT_WORST: Duration = Duration::from_secs(24);
-
-/// When the last wave may start: early enough for [`WAVE_AT_WORST`] before the deadline
-/// (the template's 60 s timeout leaves 36 s of waves), or, under a timeout too short for
-/// that, halfway to it.
-fn last_start(deadline: SystemTime, now: SystemTime, now_instant: Instant) -> Instant {
-    let left = deadline.duration_since(now).unwrap_or_default();
-    now_instant + left - WAVE_AT_WORST.min(left / 2)
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("not started: too close to the invocation's deadline")]
-struct NotStarted;
-
 /// Runs a wave through one step; the changes that passed, in the same order. A change that
 /// failed stops its item.
-async fn run_step(step: &dyn AnyStep, wave: Vec<Queued>, queues: &mut ItemQueues) -> Vec<Queued> {
+async fn run_step(
+    step: &dyn AnyStep,
+    wave: Vec<Queued>,
+    queues: &mut ItemQueues,
+    answer_by: Option<Instant>,
+) -> Vec<Queued> {
     let changes: Vec<&record::ChangeRecord> = wave.iter().map(|queued| &queued.record).collect();
-    let results = step.run(&changes).await;
+    let Some(results) = by(answer_by, step.run(&changes)).await else {
+        for queued in wave {
+            queues.fail(queued.at, StepError::new(step.name(), NotFinished));
+        }
+        return Vec::new();
+    };
     let mut passed = Vec::with_capacity(wave.len());
     for (queued, result) in wave.into_iter().zip(results) {
         match result {
@@ -206,7 +225,10 @@ async fn run_step(step: &dyn AnyStep, wave: Vec<Queued>, queues: &mut ItemQueues
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::{
+        sync::{Arc, Mutex},
+        time::Duration,
+    };
 
     use super::*;
     use crate::record::ChangeRecord;
@@ -314,50 +336,52 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn no_wave_starts_after_the_last_start_and_the_rest_is_reported() {
+    async fn a_step_still_running_at_the_answer_time_is_abandoned_and_reported() {
         let event = sample_batch();
         let seen = Arc::new(Mutex::new(Vec::new()));
-        let processor = noting_processor(None, Duration::from_millis(100), &seen);
+        // Each call takes 1 s: the first step finishes, the second is running at 1.5 s.
+        let processor = noting_processor(None, Duration::from_secs(1), &seen);
 
-        // The first wave starts in time and takes 300 ms; the second would start too late.
-        let last_start = Instant::now() + Duration::from_millis(50);
+        let started = Instant::now();
+        let answer_by = started + Duration::from_millis(1_500);
         let response = processor
-            .process_until(&event.records, Some(last_start))
+            .process_until(&event.records, Some(answer_by))
             .await;
 
+        assert!(
+            started.elapsed() < Duration::from_millis(2_400),
+            "answered by then"
+        );
         assert_eq!(
             reported(&response),
-            [event.records[1].change.sequence_number.clone()],
-            "Lambda delivers again from the first record not started"
+            [event.records[0].change.sequence_number.clone()],
+            "Lambda delivers again from the first change not done"
         );
-        assert_eq!(
-            *seen.lock().unwrap(),
-            ["first created", "second created", "third created"],
-            "the wave that started went through every step"
-        );
+        assert_eq!(*seen.lock().unwrap(), ["first created"]);
+    }
 
-        seen.lock().unwrap().clear();
+    #[tokio::test]
+    async fn no_wave_starts_after_the_answer_time_and_the_rest_is_reported() {
+        let event = sample_batch();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let processor = noting_processor(None, Duration::ZERO, &seen);
+
         let too_late = processor
             .process_until(&event.records, Some(Instant::now()))
             .await;
+
         assert_eq!(
             reported(&too_late),
             [event.records[0].change.sequence_number.clone()]
         );
         assert!(seen.lock().unwrap().is_empty());
-    }
-
-    #[test]
-    fn the_last_start_leaves_a_waves_worst_case_or_half_a_short_timeout() {
-        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000);
-        let now_instant = Instant::now();
-        let last = |timeout| last_start(now + timeout, now, now_instant) - now_instant;
-        assert_eq!(last(Duration::from_secs(60)), Duration::from_secs(36));
-        assert_eq!(last(Duration::from_secs(10)), Duration::from_secs(5));
+        let mut queues = ItemQueues::new(&event.records);
+        queues.leave_the_rest();
+        let left = queues.into_failures();
         assert_eq!(
-            last_start(now - Duration::from_secs(1), now, now_instant),
-            now_instant,
-            "a deadline already passed: nothing starts"
+            (left.left, left.failed.len(), left.skipped),
+            (Some(crate::item_queues::Left { first: 0, count: 3 }), 0, 0),
+            "left, not failed or skipped"
         );
     }
 }

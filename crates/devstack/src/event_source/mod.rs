@@ -89,11 +89,18 @@ impl StreamMapping {
             let window_over =
                 first_buffered.is_some_and(|at| at.elapsed() >= self.trigger.batching_window);
             if !buffer.is_empty() && (buffer.len() >= self.trigger.batch_size || window_over) {
-                // A batch holds one shard's records, as Lambda's do.
+                // A batch holds one shard's records, as Lambda's do: the oldest record's
+                // shard, in stream order, wherever reads of other shards came between.
                 let shard = buffer[0].0.clone();
-                let of_shard = buffer.iter().take_while(|(id, _)| *id == shard).count();
-                let take = of_shard.min(self.trigger.batch_size);
-                let batch: Vec<Record> = buffer.drain(..take).map(|(_, r)| r).collect();
+                let mut room = self.trigger.batch_size;
+                let batch: Vec<Record> = buffer
+                    .extract_if(.., |(id, _)| {
+                        let take = *id == shard && room > 0;
+                        room -= usize::from(take);
+                        take
+                    })
+                    .map(|(_, record)| record)
+                    .collect();
                 first_buffered = (!buffer.is_empty()).then(Instant::now);
                 self.deliver(&shard, batch).await;
                 continue;

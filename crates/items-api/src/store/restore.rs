@@ -109,6 +109,11 @@ fn attributes_of(
     Ok(attributes)
 }
 
+/// How long the table's stream keeps a change, in seconds: until then the history may still
+/// get it; after, it has it or never will. A restore's claim lives as long, and a version the
+/// history lacks is pending only that long after the item's last change.
+const STREAM_RETENTION_SECONDS: i64 = 24 * 60 * 60;
+
 /// A keyed restore already applied to `current`: its answer again, or 422 for another request.
 fn replay(current: &AttributeMap, mark: &RestoreMark) -> Option<Result<RestoreOutcome, ApiError>> {
     if current.get(RESTORE_TOKEN)?.as_s().ok()? != &mark.token {
@@ -225,7 +230,12 @@ impl DynamoStore {
             .version
             .ok_or_else(|| version_conflict(Some(current_version)))?;
         let Some(entry) = self.history_entry(id, Some(version)).await? else {
-            return Err(self.missing(id, version, current_version).await?);
+            let changed_at = decode(current.clone()).ok().map(|item| item.updated_at);
+            let recent = changed_at.is_some_and(|at| {
+                now.as_datetime() - at.as_datetime()
+                    < chrono::Duration::seconds(STREAM_RETENTION_SECONDS)
+            });
+            return Err(self.missing(id, version, current_version, recent).await?);
         };
         let image = entry.into_image()?;
         // `created_at` stays the item's (an unreadable one gives way to the version's).
@@ -236,17 +246,19 @@ impl DynamoStore {
         Ok(written.then_some(RestoreOutcome::Rewritten(item)))
     }
 
-    /// Why the history lacks `version` of an item now at `current_version`. A version the
-    /// item has had that is newer than the history's newest entry is on its way (the history
-    /// follows the stream, a second or two behind): 409 `HISTORY_PENDING`, to retry; any
-    /// other is not there to restore: 404 `VERSION_NOT_FOUND`.
+    /// Why the history lacks `version` of an item now at `current_version`, last changed
+    /// `recent`ly (within [`STREAM_RETENTION_SECONDS`]) or not. A version the item has had that is newer
+    /// than the history's newest entry is on its way (the history follows the stream, a
+    /// second or two behind): 409 `HISTORY_PENDING`, to retry; any other is not there to
+    /// restore, nor one whose change is older than the stream keeps it: 404 `VERSION_NOT_FOUND`.
     async fn missing(
         &self,
         id: &ItemId,
         version: u64,
         current_version: u64,
+        recent: bool,
     ) -> Result<ApiError, ApiError> {
-        if version > current_version {
+        if version > current_version || !recent {
             return Ok(ApiError::VersionNotFound);
         }
         let newest = self.history_entry(id, None).await?;

@@ -233,6 +233,22 @@ async fn a_restore_of_a_version_the_history_has_not_caught_up_with_is_pending() 
     // a version below the newest that the history lacks is not coming.
     restore(5).await.assert_error(409, "HISTORY_PENDING");
     restore(0).await.assert_error(404, "VERSION_NOT_FOUND");
+
+    // Changed more than a day ago (the stream's retention), the history will never have it.
+    app.dynamo
+        .client()
+        .update_item()
+        .table_name(crate::support::TABLE)
+        .key("id", AttributeValue::S(id.clone()))
+        .update_expression("SET updated_at = :long_ago")
+        .expression_attribute_values(
+            ":long_ago",
+            AttributeValue::S("2024-01-01T00:00:00Z".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    restore(5).await.assert_error(404, "VERSION_NOT_FOUND");
 }
 
 /// Restored, changed and deleted again before the stream brought any of it into the history:

@@ -29,9 +29,9 @@ use super::super::{
 use crate::ApiError;
 
 /// When a claim no longer counts, and DynamoDB's TTL (`expires_at`, template.yaml) removes
-/// it: the stream keeps a change 24 hours, so by then the history has it or never will (its
-/// records dead-lettered), and no restore stays refused longer because of an old claim.
-const CLAIM_LIFETIME_SECONDS: i64 = 24 * 60 * 60;
+/// it: by then the history has the life it claims or never will, and no restore stays
+/// refused longer because of an old claim.
+const CLAIM_LIFETIME_SECONDS: i64 = super::STREAM_RETENTION_SECONDS;
 const CLAIMED_AT: &str = "claimed_at";
 const EXPIRES_AT: &str = "expires_at";
 
