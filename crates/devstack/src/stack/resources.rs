@@ -68,12 +68,16 @@ impl Resources {
                     let properties = template.properties(logical_id, kind)?;
                     let versioned =
                         properties["VersioningConfiguration"]["Status"].as_str() == Some("Enabled");
-                    if versioned {
-                        enable_versioning(clients).await?;
-                    }
-                    let description = match versioned {
-                        true => format!("bucket {BUCKET_NAME} (versioned)"),
-                        false => format!("bucket {BUCKET_NAME}"),
+                    // A backend of the user's own (AWS_ENDPOINT_URL_S3) may not do versioning:
+                    // said, not fatal.
+                    let description = match versioned.then(|| enable_versioning(clients)) {
+                        None => format!("bucket {BUCKET_NAME}"),
+                        Some(enabling) => match enabling.await {
+                            Ok(()) => format!("bucket {BUCKET_NAME} (versioned)"),
+                            Err(error) => {
+                                format!("bucket {BUCKET_NAME} (not versioned: {error})")
+                            }
+                        },
                     };
                     (BUCKET_NAME.to_string(), description)
                 }
@@ -106,7 +110,7 @@ impl Resources {
 }
 
 /// Keeps every version of the bucket's objects, as the template's bucket does.
-async fn enable_versioning(clients: &LocalClients) -> Result<(), BoxError> {
+async fn enable_versioning(clients: &LocalClients) -> Result<(), String> {
     use aws_sdk_s3::types::{BucketVersioningStatus, VersioningConfiguration};
     let enabled = VersioningConfiguration::builder()
         .status(BucketVersioningStatus::Enabled)
@@ -117,8 +121,9 @@ async fn enable_versioning(clients: &LocalClients) -> Result<(), BoxError> {
         .bucket(BUCKET_NAME)
         .versioning_configuration(enabled)
         .send()
-        .await?;
-    Ok(())
+        .await
+        .map(drop)
+        .map_err(|error| aws_sdk_s3::error::DisplayErrorContext(&error).to_string())
 }
 
 /// A table's local name: `ItemsTable` is `items` (the name the persisted `.dev` database and
