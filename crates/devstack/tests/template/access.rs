@@ -146,6 +146,15 @@ fn the_stream_processor_may_write_exactly_where_it_writes() {
 
 /// Every (action, resource) a role's statements allow, resources as written (`!GetAtt X.Arn`
 /// as `X.Arn`, `!Sub` as its text).
+/// `role`'s statement whose `Action` is `action` alone.
+fn statement<'t>(template: &'t Value, role: &str, action: &str) -> &'t Value {
+    iam_statements(template)
+        .into_iter()
+        .find(|(owner, statement)| owner == role && statement["Action"] == action)
+        .unwrap_or_else(|| panic!("{role} has a statement of {action} alone"))
+        .1
+}
+
 fn grants(template: &Value, role: &str) -> Vec<(String, String)> {
     let mut grants = Vec::new();
     for (_, statement) in iam_statements(template)
@@ -192,12 +201,7 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
         ["dynamodb:Query ${ItemsTable.Arn}/index/*"],
         "only a Query applies to an index"
     );
-    let claim = iam_statements(&template)
-        .into_iter()
-        .filter(|(owner, _)| owner == "ItemsApiRole")
-        .find(|(_, statement)| statement["Action"] == "dynamodb:PutItem")
-        .unwrap()
-        .1;
+    let claim = statement(&template, "ItemsApiRole", "dynamodb:PutItem");
     assert_eq!(
         claim["Condition"]["ForAllValues:StringEquals"]["dynamodb:Attributes"],
         serde_yaml_ng::from_str::<Value>("[id, seq, claimed_at, expires_at]").unwrap()
@@ -222,12 +226,7 @@ fn the_api_reads_history_and_the_archive_and_the_stream_processor_writes_history
     );
     // Its GetItem is the connection warm-up's, of one key no item has (the key
     // stream-processor's steps::Clients::open_connections reads), and nothing else.
-    let warm_up = iam_statements(&template)
-        .into_iter()
-        .filter(|(owner, _)| owner == "StreamProcessorRole")
-        .find(|(_, statement)| statement["Action"] == "dynamodb:GetItem")
-        .unwrap()
-        .1;
+    let warm_up = statement(&template, "StreamProcessorRole", "dynamodb:GetItem");
     assert_eq!(
         warm_up["Condition"]["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"],
         serde_yaml_ng::from_str::<Value>("[connection-warm-up]").unwrap()

@@ -4,23 +4,15 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
-use crate::support::{TABLE, TestApp, TestRequest};
+use crate::support::{TestApp, TestRequest};
 
 /// An item created through the API whose `created_at` is then set in the table, as if it
 /// had been created at `at` (the API always stamps "now").
 async fn created_at(app: &TestApp, name: &str, at: &str) -> String {
     let item = app.create(name, "range@example.com").await;
     let id = item["id"].as_str().unwrap().to_string();
-    app.dynamo
-        .client()
-        .update_item()
-        .table_name(TABLE)
-        .key("id", AttributeValue::S(id.clone()))
-        .update_expression("SET created_at = :at")
-        .expression_attribute_values(":at", AttributeValue::S(at.into()))
-        .send()
-        .await
-        .expect("created_at set");
+    app.set_stored(&id, "created_at", AttributeValue::S(at.into()))
+        .await;
     id
 }
 

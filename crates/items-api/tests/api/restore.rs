@@ -117,16 +117,8 @@ async fn an_item_whose_stored_version_cannot_be_followed_is_not_restored_over() 
     let id = three_versions(&app).await;
     let path = format!("/items/{id}/restore");
     for stored in [u64::MAX.to_string(), "1.5".into()] {
-        app.dynamo
-            .client()
-            .update_item()
-            .table_name(crate::support::TABLE)
-            .key("id", AttributeValue::S(id.clone()))
-            .update_expression("SET version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(stored.clone()))
-            .send()
-            .await
-            .unwrap();
+        app.set_stored(&id, "version", AttributeValue::N(stored.clone()))
+            .await;
         let before = app.snapshot().await;
         let refused = app
             .send(TestRequest::post(path.clone(), json!({"version": 1})))
@@ -235,19 +227,8 @@ async fn a_restore_of_a_version_the_history_has_not_caught_up_with_is_pending() 
     restore(0).await.assert_error(404, "VERSION_NOT_FOUND");
 
     // Changed more than a day ago (the stream's retention), the history will never have it.
-    app.dynamo
-        .client()
-        .update_item()
-        .table_name(crate::support::TABLE)
-        .key("id", AttributeValue::S(id.clone()))
-        .update_expression("SET updated_at = :long_ago")
-        .expression_attribute_values(
-            ":long_ago",
-            AttributeValue::S("2024-01-01T00:00:00Z".into()),
-        )
-        .send()
-        .await
-        .unwrap();
+    let long_ago = AttributeValue::S("2024-01-01T00:00:00Z".into());
+    app.set_stored(&id, "updated_at", long_ago).await;
     restore(5).await.assert_error(404, "VERSION_NOT_FOUND");
 }
 

@@ -59,6 +59,25 @@ impl TestApp {
         get.send().await.unwrap().item.expect("the item is stored")
     }
 
+    /// Another tool's write: `attribute` of the stored item set to `value`, nothing else
+    /// changed (its `version` included).
+    pub async fn set_stored(
+        &self,
+        id: &str,
+        attribute: &str,
+        value: aws_sdk_dynamodb::types::AttributeValue,
+    ) {
+        let client = self.dynamo.client();
+        let update = client
+            .update_item()
+            .table_name(TABLE)
+            .key("id", aws_sdk_dynamodb::types::AttributeValue::S(id.into()))
+            .update_expression("SET #a = :v")
+            .expression_attribute_names("#a", attribute)
+            .expression_attribute_values(":v", value);
+        update.send().await.expect("another tool's write");
+    }
+
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await
     }

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use crate::{
     original,
-    support::{TABLE, TestApp, TestRequest},
+    support::{TestApp, TestRequest},
 };
 
 /// An item created through the API, then `attribute` set to `value` by another tool (its
@@ -19,15 +19,7 @@ async fn tampered(app: &TestApp, attribute: &str, value: AttributeValue) -> Stri
         .as_str()
         .unwrap()
         .to_owned();
-    let client = app.dynamo.client();
-    let update = client
-        .update_item()
-        .table_name(TABLE)
-        .key("id", AttributeValue::S(id.clone()))
-        .update_expression("SET #a = :v")
-        .expression_attribute_names("#a", attribute)
-        .expression_attribute_values(":v", value);
-    update.send().await.expect("another tool's write");
+    app.set_stored(&id, attribute, value).await;
     id
 }
 
