@@ -229,8 +229,10 @@ impl DynamoStore {
         let version = request
             .version
             .ok_or_else(|| version_conflict(Some(current_version)))?;
+        // The item as it reads now (`None`: another tool's shape the API cannot show).
+        let shown = decode(current.clone()).ok();
         let Some(entry) = self.history_entry(id, Some(version)).await? else {
-            let changed_at = decode(current.clone()).ok().map(|item| item.updated_at);
+            let changed_at = shown.map(|item| item.updated_at);
             let recent = changed_at.is_some_and(|at| {
                 now.as_datetime() - at.as_datetime()
                     < chrono::Duration::seconds(STREAM_RETENTION_SECONDS)
@@ -239,7 +241,7 @@ impl DynamoStore {
         };
         let image = entry.into_image()?;
         // `created_at` stays the item's (an unreadable one gives way to the version's).
-        let created_at = decode(current.clone()).ok().map(|item| item.created_at);
+        let created_at = shown.map(|item| item.created_at);
         let item = restored_item(image, next_version, created_at, now)?;
         let attributes = attributes_of(&item, &current, request.mark.as_ref(), false)?;
         let written = self.put_over(attributes, current_version).await?;
@@ -247,10 +249,11 @@ impl DynamoStore {
     }
 
     /// Why the history lacks `version` of an item now at `current_version`, last changed
-    /// `recent`ly (within [`STREAM_RETENTION_SECONDS`]) or not. A version the item has had that is newer
-    /// than the history's newest entry is on its way (the history follows the stream, a
-    /// second or two behind): 409 `HISTORY_PENDING`, to retry; any other is not there to
-    /// restore, nor one whose change is older than the stream keeps it: 404 `VERSION_NOT_FOUND`.
+    /// `recent`ly (within [`STREAM_RETENTION_SECONDS`]) or not. A version the item has had
+    /// that is newer than the history's newest entry is on its way (the history follows the
+    /// stream, a second or two behind): 409 `HISTORY_PENDING`, to retry; any other is not
+    /// there to restore, nor one whose change is older than the stream keeps it: 404
+    /// `VERSION_NOT_FOUND`.
     async fn missing(
         &self,
         id: &ItemId,
